@@ -1,0 +1,5 @@
+"""`python -m interlock` runs the CLI."""
+
+from interlock.cli.main import main
+
+main()

@@ -1,0 +1,197 @@
+"""Interlock's own descriptor, `interlock.yaml`: what Backstage cannot say.
+
+One document per service (multi-document files allowed):
+
+    apiVersion: interlock/v1
+    kind: Service
+    name: orders
+    owner: team-orders          # a Group, optional when a Backstage Component says it
+    telemetryName: orders-svc   # OpenTelemetry service.name, when it differs
+    pactName: Orders            # Pact participant name, when it differs
+    calls: [payments, inventory]
+    databases:                  # databases this service owns, with their tables
+      orders:
+        tables:
+          orders: [id, product_id, quantity, status]
+    reads:                      # tables of databases owned by others
+      inventory.products: [id, name, price]
+    writes:
+      inventory.products: [stock]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from interlock.catalog.declarations import (
+    Declarations,
+    Entity,
+    Reference,
+    check_name,
+    source_of,
+    string_list,
+)
+from interlock.catalog.model import EdgeKind, NodeKind
+from interlock.catalog.yamlsource import Document
+
+API_VERSION = "interlock/v1"
+SERVICE_FIELDS = {
+    "apiVersion",
+    "kind",
+    "name",
+    "owner",
+    "system",
+    "description",
+    "telemetryName",
+    "pactName",
+    "calls",
+    "databases",
+    "reads",
+    "writes",
+}
+
+
+def read_interlock(doc: Document) -> Declarations:
+    out = Declarations()
+    value = doc.value
+    if not isinstance(value, dict):
+        out.finding("bad-document", "expected a mapping with apiVersion, kind, name", doc)
+        return out
+    missing = [key for key in ("apiVersion", "kind", "name") if key not in value]
+    if missing:
+        out.finding("missing-field", f"missing required field(s): {', '.join(missing)}", doc)
+        return out
+    if value["apiVersion"] != API_VERSION:
+        out.finding(
+            "bad-field",
+            f"unknown apiVersion {value['apiVersion']!r}: expected {API_VERSION!r}",
+            doc,
+            "apiVersion",
+        )
+    if value["kind"] != "Service":
+        out.finding(
+            "unknown-kind", f"unknown kind {value['kind']!r}: expected 'Service'", doc, "kind"
+        )
+        return out
+    for key in value:
+        if key not in SERVICE_FIELDS:
+            out.finding(
+                "unknown-field",
+                f"unknown field {key!r}: expected one of {', '.join(sorted(SERVICE_FIELDS))}",
+                doc,
+                key,
+            )
+    name = check_name(out, doc, value["name"], "name")
+    if name is None:
+        return out
+    attrs: dict[str, Any] = {}
+    for key, attr in (
+        ("telemetryName", "telemetry_name"),
+        ("pactName", "pact_name"),
+        ("system", "system"),
+        ("description", "description"),
+    ):
+        if key in value:
+            if not isinstance(value[key], str):
+                out.finding("bad-field", f"'{key}' must be a string", doc, key)
+            else:
+                attrs[attr] = value[key]
+    out.entities.append(Entity(NodeKind.SERVICE, "Service", name, source_of(doc, "name"), attrs))
+    origin = (NodeKind.SERVICE, name)
+    if isinstance(value.get("owner"), str):
+        out.references.append(
+            Reference(
+                origin,
+                ("group",),
+                value["owner"].removeprefix("group:"),
+                EdgeKind.OWNED_BY,
+                source_of(doc, "owner"),
+            )
+        )
+    for index, callee in enumerate(string_list(out, doc, value.get("calls"), "calls")):
+        out.references.append(
+            Reference(
+                origin, ("component",), callee, EdgeKind.CALLS, source_of(doc, "calls", index)
+            )
+        )
+    _databases(out, doc, name, value.get("databases"))
+    for field, edge in (("reads", EdgeKind.READS), ("writes", EdgeKind.WRITES)):
+        _table_uses(out, doc, name, field, edge, value.get(field))
+    return out
+
+
+def _databases(out: Declarations, doc: Document, owner: str, value: Any) -> None:
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        out.finding(
+            "bad-field", "'databases' must map database names to {tables: ...}", doc, "databases"
+        )
+        return
+    for db_name, body in value.items():
+        name = check_name(out, doc, db_name, "databases", db_name)
+        if name is None:
+            continue
+        out.entities.append(
+            Entity(NodeKind.DATABASE, "Database", name, source_of(doc, "databases", db_name), {})
+        )
+        out.references.append(
+            Reference(
+                (NodeKind.SERVICE, owner),
+                ("database",),
+                name,
+                EdgeKind.OWNS,
+                source_of(doc, "databases", db_name),
+            )
+        )
+        tables = (body or {}).get("tables", {}) if isinstance(body, dict) else None
+        if not isinstance(tables, dict):
+            out.finding(
+                "bad-field",
+                "'tables' must map table names to lists of columns",
+                doc,
+                "databases",
+                db_name,
+            )
+            continue
+        for table, columns in tables.items():
+            key = ("databases", db_name, "tables", table)
+            if check_name(out, doc, table, *key) is None:
+                continue
+            cols = string_list(out, doc, columns, *key)
+            out.entities.append(
+                Entity(
+                    NodeKind.TABLE,
+                    "Table",
+                    f"{name}.{table}",
+                    source_of(doc, *key),
+                    {"database": name, "table": table, "columns": cols},
+                )
+            )
+
+
+def _table_uses(
+    out: Declarations, doc: Document, service: str, field: str, edge: EdgeKind, value: Any
+) -> None:
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        out.finding(
+            "bad-field", f"'{field}' must map 'database.table' to a list of columns", doc, field
+        )
+        return
+    for table, columns in value.items():
+        if not isinstance(table, str) or table.count(".") != 1:
+            out.finding("bad-name", f"{table!r}: expected 'database.table'", doc, field, table)
+            continue
+        cols = () if columns in ("*", None) else tuple(string_list(out, doc, columns, field, table))
+        out.references.append(
+            Reference(
+                (NodeKind.SERVICE, service),
+                ("table",),
+                table,
+                edge,
+                source_of(doc, field, table),
+                cols,
+            )
+        )

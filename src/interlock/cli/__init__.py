@@ -1,0 +1,1 @@
+"""The `interlock` command line: one thin sub-command group per capability."""

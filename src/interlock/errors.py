@@ -1,0 +1,52 @@
+"""The one exception hierarchy of Interlock.
+
+    InterlockError            anything Interlock raises on purpose
+     └── UserInputError       bad input from the user: a file, a flag, a payload (exit 2)
+          └── SourceError     ... with a place in a named file (file:line:col or a JSON path)
+
+A `UserInputError` is printed as one message with no traceback; any other exception
+is our bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class InterlockError(Exception):
+    """Base of every error Interlock raises deliberately."""
+
+
+class UserInputError(InterlockError):
+    """The user gave us something we cannot use; the message says what and where."""
+
+
+@dataclass(frozen=True)
+class Position:
+    """A place in a file: 1-based line and column, or a JSON path, or both."""
+
+    line: int | None = None
+    column: int | None = None
+    path: str | None = None
+
+    def __str__(self) -> str:
+        parts = []
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.column is not None:
+                parts.append(str(self.column))
+        where = ":".join(parts)
+        if self.path:
+            return f"{where} {self.path}".strip() if where else self.path
+        return where
+
+
+class SourceError(UserInputError):
+    """A problem at a place in a named file: `file:line:col: message`."""
+
+    def __init__(self, file: str, position: Position | None, message: str) -> None:
+        self.file = file
+        self.position = position or Position()
+        self.message = message
+        where = f"{file}:{self.position}" if str(self.position) else file
+        super().__init__(f"{where}: {message}")
