@@ -10,6 +10,8 @@ import networkx as nx
 from interlock.catalog.model import Edge, EdgeKind, Node, NodeKind, node_id
 from interlock.errors import UserInputError
 
+_PRECEDENCE = (NodeKind.SERVICE, NodeKind.API, NodeKind.DATABASE, NodeKind.TABLE, NodeKind.TEAM)
+
 
 class CatalogGraph:
     """Every service, API, database, table and team, and the typed edges between them."""
@@ -62,13 +64,17 @@ class CatalogGraph:
         return [data["edge"] for _, _, key, data in rows if not kinds or key in kinds]
 
     def resolve(self, target: str) -> Node:
-        """A node from what a user types: `orders`, `service:orders`, `inventory.products`."""
+        """A node from what a user types: `orders`, `database:orders`, `inventory.products`.
+
+        A bare name that several kinds share means the service (then the API, the
+        database...); a table name shared by two databases is ambiguous.
+        """
         if target in self._graph:
             return self.node(target)
-        matches = [n for n in self._by_name(target)]
-        if len(matches) == 1:
+        matches = sorted(self._by_name(target), key=lambda n: _PRECEDENCE.index(n.kind))
+        if len(matches) == 1 or (matches and matches[0].kind != matches[1].kind):
             return matches[0]
-        if len(matches) > 1:
+        if matches:
             options = ", ".join(sorted(n.id for n in matches))
             raise UserInputError(f"{target!r} is ambiguous: say which of {options}")
         import difflib
@@ -86,10 +92,14 @@ class CatalogGraph:
                 yield node
 
     def calls_cycles(self) -> list[list[str]]:
-        """Each elementary cycle of `calls` edges, as service names, smallest first."""
+        """Each elementary cycle of `calls` edges, as service names from the smallest name."""
         calls: Any = nx.DiGraph()
         calls.add_edges_from((e.source, e.target) for e in self.edges(EdgeKind.CALLS))
-        cycles = [[self.node(n).name for n in cycle] for cycle in nx.simple_cycles(calls)]
+        cycles = []
+        for cycle in nx.simple_cycles(calls):
+            names = [self.node(n).name for n in cycle]
+            start = names.index(min(names))
+            cycles.append(names[start:] + names[:start])
         return sorted(cycles, key=lambda c: (len(c), c))
 
     def to_json(self) -> dict[str, Any]:
