@@ -7,7 +7,7 @@ import sys
 import typer
 
 from interlock import __version__
-from interlock.cli import catalog, contract, demo, migrate, server, stub, telemetry
+from interlock.cli import catalog, chaos, contract, demo, migrate, server, stub, telemetry
 from interlock.cli.output import console_err
 from interlock.errors import UserInputError
 
@@ -41,6 +41,7 @@ def root(
 catalog.register(app)
 contract.register(app)
 stub.register(app)
+chaos.register(app)
 migrate.register(app)
 telemetry.register(app)
 server.register(app)
@@ -50,7 +51,7 @@ demo.register(app)
 def main() -> None:
     """Run the CLI; a user's mistake prints one message and exits 2, never a traceback."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except UserInputError as error:
         console_err.print(f"[bold red]error:[/] {error}", highlight=False)
         sys.exit(2)
@@ -59,10 +60,12 @@ def main() -> None:
     except typer.Abort:
         console_err.print("aborted")
         sys.exit(130)
-    except Exception as error:
-        import click
-
-        if isinstance(error, click.exceptions.ClickException):
-            error.show()
-            sys.exit(2)
-        raise
+    except typer.TyperException as error:  # usage errors: a bad option, a missing argument
+        # typer bundles its own click; its ClickException (a TyperException) knows how to show itself.
+        show = getattr(error, "show", None)
+        if callable(show):
+            show()
+        else:
+            console_err.print(f"[bold red]error:[/] {error}")
+        sys.exit(getattr(error, "exit_code", 2))
+    sys.exit(code if isinstance(code, int) else 0)

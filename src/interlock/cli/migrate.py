@@ -1,13 +1,211 @@
-"""`interlock migrate`: Migration safety: lint, impact, dry run, rollback check."""
+"""`interlock migrate`: migration safety — lint, cross-service impact, dry run, rollback check."""
 
 from __future__ import annotations
 
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+
 import typer
 
+from interlock.catalog import load_catalog
+from interlock.cli.output import Format, console, print_json
+from interlock.contracts.database import ContractQuery, load_database_contracts
+from interlock.migrations import (
+    LintFormat,
+    all_rules,
+    find_pyproject,
+    lint_paths,
+    load_lint_settings,
+    read_migrations,
+    render_text,
+    to_github,
+    to_json,
+    to_sarif,
+)
+from interlock.migrations.checks_report import (
+    render_dry_run_html,
+    render_dry_run_text,
+    render_impact_text,
+)
+from interlock.migrations.dryrun import dry_run
+from interlock.migrations.history import split_pending
+from interlock.migrations.impact import infer_database, migration_impact, observed_queries
+
 app = typer.Typer(
-    help="Migration safety: lint, impact, dry run, rollback check. (not built yet)",
+    help="Migration safety: lint, cross-service impact, a measured dry run, rollback check.",
     no_args_is_help=True,
 )
+
+
+@app.command("lint")
+def lint(
+    paths: list[Path] = typer.Argument(
+        ..., help="Migration directories (layout detected) or single migration files."
+    ),
+    pg_version: int | None = typer.Option(
+        None, "--pg-version", help="Target PostgreSQL major version (default 16)."
+    ),
+    format: LintFormat = typer.Option(
+        LintFormat.text, "--format", help="text, json, sarif (GitHub code scanning) or github."
+    ),
+    assume_in_transaction: bool | None = typer.Option(
+        None,
+        "--assume-in-transaction/--no-assume-in-transaction",
+        help="Treat every migration as wrapped in a transaction.",
+    ),
+) -> None:
+    """Find migration statements that lock, rewrite or break: each with the safe way instead.
+
+    Reads Flyway, golang-migrate, dbmate, sqitch, diesel-style and plain SQL layouts.
+    Settings: \\[tool.interlock.migrations] in pyproject.toml (pg_version,
+    assume_in_transaction, disabled_rules). Silence one statement with
+    `-- interlock:ignore RULE reason` on the line before it.
+
+    Exit codes: 0 no error finding, 1 at least one error finding, 2 unreadable or unparsable input.
+    """
+    settings = load_lint_settings(
+        find_pyproject(Path.cwd()),
+        pg_version=pg_version,
+        assume_in_transaction=assume_in_transaction,
+    )
+    report = lint_paths(paths, settings)
+    if format is LintFormat.json:
+        print_json(to_json(report))
+    elif format is LintFormat.sarif:
+        print_json(to_sarif(report, all_rules()))
+    elif format is LintFormat.github:
+        sys.stdout.write(to_github(report))
+    else:
+        render_text(report, console)
+    raise typer.Exit(1 if report.errors else 0)
+
+
+class ReportFormat(StrEnum):
+    text = "text"
+    json = "json"
+    html = "html"
+
+
+def _contract_queries(paths: list[Path]) -> list[ContractQuery]:
+    return [q for contract in load_database_contracts(paths) for q in contract.queries]
+
+
+@app.command("impact")
+def impact(
+    path: Path = typer.Argument(..., help="The migration directory (layout detected)."),
+    catalog_dir: Path | None = typer.Option(
+        None, "--catalog", help="Catalog descriptors (default: current directory)."
+    ),
+    database: str | None = typer.Option(
+        None,
+        "--database",
+        help="The database these migrations build (default: inferred from the catalog).",
+    ),
+    contracts: list[Path] = typer.Option(
+        [], "--contracts", help="Database contract files or directories (*.dbcontract.yaml)."
+    ),
+    from_version: str | None = typer.Option(
+        None, "--from", help="Migrations after this version are pending."
+    ),
+    database_url: str | None = typer.Option(
+        None, "--database-url", help="Read pending migrations from this database's history table."
+    ),
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", help="Interlock data directory whose traces give observed queries."
+    ),
+    format: Format = typer.Option(Format.text, "--format", help="text or json."),
+) -> None:
+    """Which services a pending migration breaks: catalog, database contracts and traces.
+
+    Without --from or --database-url, the last migration is the pending one.
+
+    Exit codes: 0 no consumer broken, 1 a breaking change hits a consumer, 2 bad input.
+    """
+    migrations = read_migrations(path)
+    applied, pending = split_pending(migrations, from_version, database_url)
+    graph = load_catalog(catalog_dir or Path.cwd()).graph
+    database = database or infer_database(graph, path)
+    observed = observed_queries(data_dir, database) if data_dir else []
+    report = migration_impact(
+        applied,
+        pending,
+        database=database,
+        graph=graph,
+        contracts=_contract_queries(contracts),
+        observed=observed,
+    )
+    if format is Format.json:
+        print_json(report.to_json())
+    else:
+        render_impact_text(report, console)
+    raise typer.Exit(1 if report.breaks_consumers else 0)
+
+
+@app.command("dry-run")
+def dry_run_command(
+    path: Path = typer.Argument(..., help="The migration directory (layout detected)."),
+    database_url: str = typer.Option(
+        ..., "--database-url", help="The source database; it is only read."
+    ),
+    from_version: str | None = typer.Option(
+        None,
+        "--from",
+        help="Migrations after this version are pending (default: the history table).",
+    ),
+    sample: float | None = typer.Option(
+        None,
+        "--sample",
+        min=0.0,
+        max=100.0,
+        help="Copy only this percentage of rows (TABLESAMPLE).",
+    ),
+    mask: list[str] = typer.Option(
+        [], "--mask", help="TABLE.COLUMN to copy as md5 of its value (personal data)."
+    ),
+    contracts: list[Path] = typer.Option(
+        [],
+        "--contracts",
+        help="Database contract files or directories to PREPARE on the migrated copy.",
+    ),
+    max_lock_ms: float = typer.Option(
+        1000.0, "--max-lock-ms", help="A blocking lock held longer than this is a finding."
+    ),
+    format: ReportFormat = typer.Option(ReportFormat.text, "--format", help="text, json or html."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write the report to this file."
+    ),
+) -> None:
+    """Apply pending migrations to a scratch copy and measure locks, rewrites and rows read.
+
+    Then PREPARE every consumer's contract query on the migrated copy, run the down
+    migrations and compare the schema with the one before. The source is never written;
+    the scratch copy is always dropped.
+
+    Exit codes: 0 safe, 1 a failed statement, broken contract, risky lock or rollback difference, 2 bad input.
+    """
+    report = dry_run(
+        database_url,
+        read_migrations(path),
+        from_version=from_version,
+        contracts=_contract_queries(contracts),
+        sample_percent=sample,
+        masks=mask,
+        max_lock_ms=max_lock_ms,
+    )
+    if format is ReportFormat.json:
+        text = json.dumps(report.to_json(), indent=2)
+    elif format is ReportFormat.html:
+        text = render_dry_run_html(report)
+    else:
+        render_dry_run_text(report, console)
+        text = ""
+    if text and output:
+        output.write_text(text, encoding="utf-8")
+    elif text:
+        print(text)
+    raise typer.Exit(0 if report.ok else 1)
 
 
 def register(root: typer.Typer) -> None:

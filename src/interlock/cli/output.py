@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 
 console = Console(highlight=False, soft_wrap=True)
-console_err = Console(stderr=True, highlight=False)
+console_err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class Format(StrEnum):

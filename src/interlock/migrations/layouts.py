@@ -1,0 +1,313 @@
+"""Reading a directory of migrations in the layout of the tool that runs them.
+
+Flyway, golang-migrate, dbmate, sqitch, diesel-style folders and plain SQL files become one
+ordered list of `Migration`s with up and down SQL parsed and transaction behaviour known.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from interlock.errors import Position, SourceError, UserInputError
+from interlock.migrations.model import Layout, Migration, SqlSection
+from interlock.migrations.parsing import parse_file, parse_section, read_text
+
+_FLYWAY = re.compile(r"^(?P<kind>[VU])(?P<version>\d+(?:[._]\d+)*)__(?P<name>.+)\.sql$")
+_GOLANG = re.compile(r"^(?P<version>\d+)_(?P<name>.+)\.(?P<direction>up|down)\.sql$")
+_DBMATE_MARK = re.compile(r"^--\s*migrate:(?P<direction>up|down)\b(?P<options>.*)$", re.M)
+_LEADING_VERSION = re.compile(r"^(?P<version>\d+)[_-]?(?P<name>.*?)(?:\.sql)?$")
+_DIESEL_DIR = re.compile(r"^(?P<version>[\d_-]+?)_(?P<name>.+)$")
+
+
+def detect_layout(directory: Path) -> Layout:
+    """Which tool's layout `directory` follows, from the names (and dbmate markers) inside."""
+    if (directory / "sqitch.plan").is_file():
+        return Layout.sqitch
+    children = sorted(directory.iterdir())
+    if any(child.is_dir() and (child / "up.sql").is_file() for child in children):
+        return Layout.diesel
+    files = [child for child in children if child.is_file() and child.suffix == ".sql"]
+    if any(_GOLANG.match(f.name) for f in files):
+        return Layout.golang_migrate
+    if any(_FLYWAY.match(f.name) for f in files):
+        return Layout.flyway
+    if any(_DBMATE_MARK.search(read_text(f)) for f in files):
+        return Layout.dbmate
+    return Layout.plain
+
+
+def read_migrations(path: Path) -> list[Migration]:
+    """The migrations at `path` (a directory, or one file read with its directory's layout).
+
+    For a single file, the migrations before it in its directory come first, so that
+    checks can replay them; callers tell the file's own migration by its `up_path`.
+    """
+    if not path.exists():
+        raise UserInputError(f"{path}: no such file or directory")
+    directory = path if path.is_dir() else path.parent
+    if path.is_file() and path.name in ("up.sql", "down.sql") and directory.parent.exists():
+        directory = directory.parent
+    if path.is_file() and path.parent.name in ("deploy", "revert", "verify"):
+        directory = path.parent.parent
+    layout = detect_layout(directory)
+    migrations = _READERS[layout](directory)
+    if path.is_dir():
+        return migrations
+    target = path.resolve()
+    for index, migration in enumerate(migrations):
+        paths = [migration.up.path, *(s.path for s in (migration.down, migration.verify) if s)]
+        if target in (p.resolve() for p in paths):
+            return migrations[: index + 1]
+    return [_single_file(path)]
+
+
+def _single_file(path: Path) -> Migration:
+    return Migration(
+        version=path.stem,
+        name=path.stem,
+        up=parse_file(path),
+        down=None,
+        runs_in_transaction=False,
+        layout=Layout.plain,
+    )
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.split(r"[._-]", version) if part.isdigit())
+
+
+def _natural_key(name: str) -> list[object]:
+    return [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", name)]
+
+
+def _read_plain(directory: Path) -> list[Migration]:
+    files = sorted(
+        (f for f in directory.iterdir() if f.is_file() and f.suffix == ".sql"),
+        key=lambda f: _natural_key(f.name),
+    )
+    migrations = []
+    for file in files:
+        match = _LEADING_VERSION.match(file.name)
+        version = match["version"] if match and match["version"] else file.stem
+        name = match["name"] if match and match["name"] else file.stem
+        migrations.append(
+            Migration(
+                version=version,
+                name=name,
+                up=parse_file(file),
+                down=None,
+                runs_in_transaction=False,
+                layout=Layout.plain,
+            )
+        )
+    return migrations
+
+
+def _read_flyway(directory: Path) -> list[Migration]:
+    ups: dict[str, tuple[str, Path]] = {}
+    undos: dict[str, Path] = {}
+    for file in directory.iterdir():
+        match = _FLYWAY.match(file.name)
+        if not match or not file.is_file():
+            continue
+        version = match["version"].replace("_", ".")
+        if match["kind"] == "V":
+            if version in ups:
+                _duplicate(version, file, ups[version][1])
+            ups[version] = (match["name"], file)
+        else:
+            undos[version] = file
+    migrations = []
+    for version in sorted(ups, key=_version_key):
+        name, file = ups[version]
+        undo = undos.get(version)
+        migrations.append(
+            Migration(
+                version=version,
+                name=name.replace("_", " "),
+                up=parse_file(file),
+                down=parse_file(undo) if undo else None,
+                runs_in_transaction=_flyway_in_transaction(file),
+                layout=Layout.flyway,
+            )
+        )
+    return migrations
+
+
+def _flyway_in_transaction(file: Path) -> bool:
+    """Flyway wraps each script in a transaction unless its `.conf` says otherwise."""
+    conf = file.with_name(file.name + ".conf")
+    if conf.is_file():
+        for line in read_text(conf).splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() == "executeInTransaction":
+                return value.strip().lower() != "false"
+    return True
+
+
+def _read_golang_migrate(directory: Path) -> list[Migration]:
+    found: dict[int, dict[str, Path]] = {}
+    names: dict[int, str] = {}
+    for file in directory.iterdir():
+        match = _GOLANG.match(file.name)
+        if not match or not file.is_file():
+            continue
+        version = int(match["version"])
+        pair = found.setdefault(version, {})
+        if match["direction"] in pair:
+            _duplicate(str(version), file, pair[match["direction"]])
+        pair[match["direction"]] = file
+        names[version] = match["name"]
+    migrations = []
+    for version in sorted(found):
+        pair = found[version]
+        if "up" not in pair:
+            raise SourceError(str(pair["down"]), None, "a down migration with no up migration")
+        up = parse_file(pair["up"])
+        down = parse_file(pair["down"]) if "down" in pair else None
+        migrations.append(
+            Migration(
+                version=str(version),
+                name=names[version],
+                up=up,
+                down=down,
+                # golang-migrate sends a file as one multi-statement query, which PostgreSQL
+                # runs as one implicit transaction when it holds more than one statement.
+                runs_in_transaction=len(up.statements) > 1,
+                layout=Layout.golang_migrate,
+            )
+        )
+    return migrations
+
+
+def _read_dbmate(directory: Path) -> list[Migration]:
+    files = sorted(
+        (f for f in directory.iterdir() if f.is_file() and f.suffix == ".sql"),
+        key=lambda f: _natural_key(f.name),
+    )
+    migrations = []
+    for file in files:
+        text = read_text(file)
+        sections, in_transaction = _dbmate_sections(file, text)
+        match = _LEADING_VERSION.match(file.name)
+        migrations.append(
+            Migration(
+                version=match["version"] if match and match["version"] else file.stem,
+                name=match["name"] if match and match["name"] else file.stem,
+                up=sections["up"],
+                down=sections.get("down"),
+                runs_in_transaction=in_transaction,
+                layout=Layout.dbmate,
+            )
+        )
+    return migrations
+
+
+def _dbmate_sections(file: Path, text: str) -> tuple[dict[str, SqlSection], bool]:
+    marks = list(_DBMATE_MARK.finditer(text))
+    if not marks or marks[0]["direction"] != "up":
+        line = text[: marks[0].start()].count("\n") + 1 if marks else 1
+        raise SourceError(str(file), Position(line, 1), "expected a '-- migrate:up' line first")
+    sections: dict[str, SqlSection] = {}
+    in_transaction = True
+    for index, mark in enumerate(marks):
+        direction = mark["direction"]
+        if direction in sections:
+            line = text[: mark.start()].count("\n") + 1
+            raise SourceError(str(file), Position(line, 1), f"a second '-- migrate:{direction}'")
+        if direction == "up" and "transaction:false" in mark["options"].replace(" ", ""):
+            in_transaction = False
+        start = mark.end() + 1 if mark.end() < len(text) else mark.end()
+        end = marks[index + 1].start() if index + 1 < len(marks) else len(text)
+        first_line = text[:start].count("\n") + 1
+        sections[direction] = parse_section(file, text[start:end], first_line)
+    return sections, in_transaction
+
+
+def _read_sqitch(directory: Path) -> list[Migration]:
+    plan = directory / "sqitch.plan"
+    migrations: list[Migration] = []
+    seen: set[str] = set()
+    for number, raw in enumerate(read_text(plan).splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith(("%", "#", "@")):
+            continue
+        name = line.split()[0]
+        if name in seen:
+            # a reworked change: its new scripts carry the name suffixed by the tag
+            continue
+        seen.add(name)
+        deploy = directory / "deploy" / f"{name}.sql"
+        if not deploy.is_file():
+            raise SourceError(
+                str(plan), Position(number, 1), f"change {name!r} has no deploy/{name}.sql"
+            )
+        revert = directory / "revert" / f"{name}.sql"
+        verify = directory / "verify" / f"{name}.sql"
+        migrations.append(
+            Migration(
+                version=str(len(migrations) + 1),
+                name=name,
+                up=parse_file(deploy),
+                down=parse_file(revert) if revert.is_file() else None,
+                # sqitch runs each script as written; scripts carry their own BEGIN/COMMIT
+                runs_in_transaction=False,
+                layout=Layout.sqitch,
+                verify=parse_file(verify) if verify.is_file() else None,
+            )
+        )
+    return migrations
+
+
+def _read_diesel(directory: Path) -> list[Migration]:
+    folders = sorted(
+        (d for d in directory.iterdir() if d.is_dir() and (d / "up.sql").is_file()),
+        key=lambda d: d.name,
+    )
+    migrations = []
+    for folder in folders:
+        match = _DIESEL_DIR.match(folder.name)
+        down = folder / "down.sql"
+        migrations.append(
+            Migration(
+                version=match["version"] if match else folder.name,
+                name=match["name"] if match else folder.name,
+                up=parse_file(folder / "up.sql"),
+                down=parse_file(down) if down.is_file() else None,
+                runs_in_transaction=_diesel_in_transaction(folder),
+                layout=Layout.diesel,
+            )
+        )
+    return migrations
+
+
+def _diesel_in_transaction(folder: Path) -> bool:
+    """Diesel wraps each migration in a transaction unless metadata.toml turns it off."""
+    metadata = folder / "metadata.toml"
+    if metadata.is_file():
+        for line in read_text(metadata).splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() == "run_in_transaction":
+                return value.strip().lower() != "false"
+    return True
+
+
+def _duplicate(version: str, file: Path, other: Path) -> None:
+    raise SourceError(str(file), None, f"version {version} is also used by {other.name}")
+
+
+_READERS = {
+    Layout.plain: _read_plain,
+    Layout.flyway: _read_flyway,
+    Layout.golang_migrate: _read_golang_migrate,
+    Layout.dbmate: _read_dbmate,
+    Layout.sqitch: _read_sqitch,
+    Layout.diesel: _read_diesel,
+}
+
+
+def all_sections(migrations: Iterable[Migration]) -> list[SqlSection]:
+    """Every parsed SQL section of `migrations`, up first then down and verify."""
+    return [s for m in migrations for s in (m.up, m.down, m.verify) if s is not None]

@@ -1,0 +1,167 @@
+"""The data that migration checks pass around: migrations, parsed statements, findings.
+
+Everything here is a plain dataclass so that every check, report and command shares one shape.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+
+class Layout(StrEnum):
+    """The migration tool whose file layout a directory follows."""
+
+    plain = "plain"
+    flyway = "flyway"
+    golang_migrate = "golang-migrate"
+    dbmate = "dbmate"
+    sqitch = "sqitch"
+    diesel = "diesel"
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One parsed SQL statement and where it starts (1-based) in its file."""
+
+    node: Any  # a pglast.ast node; pglast ships no type stubs
+    text: str
+    line: int
+    column: int
+    location: int  # character offset of the statement in its section's SQL
+
+
+@dataclass(frozen=True)
+class SqlSection:
+    """SQL text taken from a file, possibly a part of it (a dbmate section), parsed.
+
+    `first_line` is the 1-based line of the file on which `sql` starts, so that
+    positions inside `sql` can be reported as positions in the file.
+    """
+
+    path: Path
+    sql: str
+    first_line: int
+    statements: tuple[Statement, ...]
+
+    @cached_property
+    def _line_starts(self) -> list[int]:
+        return [0, *(m.end() for m in re.finditer("\n", self.sql))]
+
+    def position(self, location: int) -> tuple[int, int]:
+        """1-based (line, column) in the file of a character offset into `sql`."""
+        index = bisect_right(self._line_starts, location) - 1
+        return self.first_line + index, location - self._line_starts[index] + 1
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One migration: its place in the order, its up SQL and (when there is one) its down SQL."""
+
+    version: str
+    name: str
+    up: SqlSection
+    down: SqlSection | None
+    runs_in_transaction: bool
+    layout: Layout
+    verify: SqlSection | None = None
+
+    @property
+    def up_path(self) -> Path:
+        return self.up.path
+
+    @property
+    def up_sql(self) -> str:
+        return self.up.sql
+
+    @property
+    def down_path(self) -> Path | None:
+        return self.down.path if self.down else None
+
+    @property
+    def down_sql(self) -> str | None:
+        return self.down.sql if self.down else None
+
+
+class Severity(StrEnum):
+    """How bad a finding is: an error fails the check (exit 1), a warning does not."""
+
+    error = "error"
+    warning = "warning"
+
+
+@dataclass(frozen=True)
+class LockFacts:
+    """What a statement does to a table in PostgreSQL: the lock it takes, rewrite, scan."""
+
+    lock: str  # a PostgreSQL lock mode, e.g. "ACCESS EXCLUSIVE"
+    rewrites: bool = False
+    scans: bool = False
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One lint finding at a place in a migration file."""
+
+    rule: str
+    severity: Severity
+    file: str
+    line: int
+    column: int
+    message: str
+    why: str
+    instead: str
+    lock: str | None = None
+    rewrites: bool = False
+    scans: bool = False
+    migration: str = ""
+    statement: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "severity": str(self.severity),
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "message": self.message,
+            "why": self.why,
+            "instead": self.instead,
+            "lock": self.lock,
+            "rewrites_table": self.rewrites,
+            "scans_table": self.scans,
+            "migration": self.migration,
+            "statement": self.statement,
+        }
+
+
+@dataclass(frozen=True)
+class LintSettings:
+    """How to lint: the target PostgreSQL major version, transaction assumption, rules off."""
+
+    pg_version: int = 16
+    assume_in_transaction: bool = False
+    disabled_rules: frozenset[str] = frozenset()
+
+
+@dataclass
+class LintReport:
+    """The findings of one lint run and what was looked at."""
+
+    settings: LintSettings
+    findings: list[Finding] = field(default_factory=list)
+    files: int = 0
+    statements: int = 0
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity is Severity.error)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity is Severity.warning)

@@ -1,0 +1,177 @@
+"""Lint results rendered for people and for CI: text, JSON, SARIF 2.1.0, GitHub annotations.
+
+Line and column numbers are 1-based in every format.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from enum import StrEnum
+from pathlib import PurePosixPath
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from interlock import __version__
+from interlock.migrations.model import Finding, LintReport, Severity
+from interlock.migrations.rulebook import Rule
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+class LintFormat(StrEnum):
+    """Output of `migrate lint`."""
+
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+
+
+def _facts(finding: Finding) -> str:
+    if finding.lock is None:
+        return ""
+    effects = [
+        e for e, on in (("rewrites table", finding.rewrites), ("scans table", finding.scans)) if on
+    ]
+    return f"lock {finding.lock}" + (f", {', '.join(effects)}" if effects else "")
+
+
+def render_text(report: LintReport, console: Console) -> None:
+    """Findings grouped by file, each with its lock facts, why, and what to do instead."""
+    by_file: dict[str, list[Finding]] = defaultdict(list)
+    for finding in report.findings:
+        by_file[finding.file].append(finding)
+    for file, findings in by_file.items():
+        console.print(f"[bold]{escape(file)}[/]")
+        for f in sorted(findings, key=lambda f: (f.line, f.column)):
+            colour = "red" if f.severity is Severity.error else "yellow"
+            console.print(
+                f"  {f.line}:{f.column}  [{colour}]{f.severity}[/]  [bold]{f.rule}[/]  {escape(f.message)}",
+                markup=True,
+                highlight=False,
+            )
+            facts = _facts(f)
+            if facts:
+                console.print(f"      [dim]{facts} (PostgreSQL {report.settings.pg_version})[/]")
+            console.print(f"      why: {f.why}", markup=False)
+            console.print(f"      instead: {f.instead}", markup=False)
+        console.print()
+    summary = (
+        f"{report.errors} error(s), {report.warnings} warning(s) in {report.files} migration(s), "
+        f"{report.statements} statement(s)"
+    )
+    console.print(f"[bold red]{summary}[/]" if report.errors else summary)
+
+
+def to_json(report: LintReport) -> dict[str, Any]:
+    """The report as plain data for `--format json`."""
+    return {
+        "pg_version": report.settings.pg_version,
+        "assume_in_transaction": report.settings.assume_in_transaction,
+        "summary": {
+            "errors": report.errors,
+            "warnings": report.warnings,
+            "migrations": report.files,
+            "statements": report.statements,
+        },
+        "findings": [f.to_dict() for f in report.findings],
+    }
+
+
+def _level(severity: Severity) -> str:
+    return "error" if severity is Severity.error else "warning"
+
+
+def to_sarif(report: LintReport, rules: dict[str, Rule]) -> dict[str, Any]:
+    """A SARIF 2.1.0 log that GitHub code scanning accepts."""
+    ordered = sorted(rules.values(), key=lambda r: r.id)
+    index = {rule.id: i for i, rule in enumerate(ordered)}
+    driver_rules = [
+        {
+            "id": rule.id,
+            "name": "".join(part.capitalize() for part in rule.id.split("-")),
+            "shortDescription": {"text": rule.summary},
+            "fullDescription": {"text": rule.why},
+            "help": {
+                "text": f"{rule.why}\n\nInstead: {rule.instead}",
+                "markdown": f"{rule.why}\n\n**Instead:** {rule.instead}",
+            },
+            "defaultConfiguration": {"level": _level(rule.severity)},
+            "properties": {"tags": ["migrations", rule.family]},
+        }
+        for rule in ordered
+    ]
+    results = []
+    for f in report.findings:
+        facts = _facts(f)
+        text = f"{f.message}. {facts + '. ' if facts else ''}Instead: {f.instead}"
+        results.append(
+            {
+                "ruleId": f.rule,
+                "ruleIndex": index[f.rule],
+                "level": _level(f.severity),
+                "message": {"text": text},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": _artifact(f.file),
+                            "region": {"startLine": f.line, "startColumn": f.column},
+                        }
+                    }
+                ],
+                "partialFingerprints": {"interlockFinding/v1": f"{f.rule}:{f.file}:{f.statement}"},
+            }
+        )
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "interlock",
+                        "version": __version__,
+                        "informationUri": "https://github.com/interlock/interlock",
+                        "rules": driver_rules,
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+
+
+def _artifact(file: str) -> dict[str, str]:
+    """A repository-relative URI for GitHub; an absolute path becomes a file:// URI."""
+    path = PurePosixPath(file)
+    if path.is_absolute():
+        return {"uri": path.as_uri()}
+    return {"uri": file, "uriBaseId": "%SRCROOT%"}
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def to_github(report: LintReport) -> str:
+    """GitHub Actions workflow commands: one `::error` / `::warning` line per finding."""
+    lines = []
+    for f in report.findings:
+        facts = _facts(f)
+        message = f"{f.message}. {facts + '. ' if facts else ''}{f.why}\nInstead: {f.instead}"
+        properties = ",".join(
+            [
+                f"file={_escape_property(f.file)}",
+                f"line={f.line}",
+                f"col={f.column}",
+                f"title={_escape_property(f.rule)}",
+            ]
+        )
+        lines.append(f"::{_level(f.severity)} {properties}::{_escape_data(message)}")
+    return "\n".join(lines) + ("\n" if lines else "")

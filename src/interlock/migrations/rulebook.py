@@ -1,0 +1,109 @@
+"""The shape of a lint rule and the registry that the rule families add themselves to.
+
+A rule is a function of one statement in its context that yields `Hit`s; `lint` does the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from interlock.migrations.model import LintSettings, LockFacts, Migration, Severity, SqlSection
+from interlock.migrations.model import Statement as ParsedStatement
+from interlock.migrations.schema import SchemaModel, relation_name
+
+ACCESS_EXCLUSIVE = "ACCESS EXCLUSIVE"
+EXCLUSIVE = "EXCLUSIVE"
+SHARE_ROW_EXCLUSIVE = "SHARE ROW EXCLUSIVE"
+SHARE = "SHARE"
+SHARE_UPDATE_EXCLUSIVE = "SHARE UPDATE EXCLUSIVE"
+BLOCKING_LOCKS = frozenset({ACCESS_EXCLUSIVE, EXCLUSIVE, SHARE_ROW_EXCLUSIVE, SHARE})
+
+
+@dataclass
+class StatementContext:
+    """One statement with what lint knows around it: the schema before it, transaction, timeouts."""
+
+    statement: ParsedStatement
+    section: SqlSection
+    migration: Migration
+    schema: SchemaModel
+    settings: LintSettings
+    in_transaction: bool
+    lock_timeout_set: bool
+    statement_timeout_set: bool
+    timeouts_reported: bool = False  # require-timeout-settings speaks once per file
+
+    @property
+    def pg_version(self) -> int:
+        return self.settings.pg_version
+
+    def is_new(self, range_var: Any) -> bool:
+        """True when the table was created earlier in this same migration."""
+        return self.schema.is_new(relation_name(range_var), self.migration.version)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What a rule found; `location` (an offset in the section) defaults to the statement."""
+
+    message: str
+    facts: LockFacts | None = None
+    location: int | None = None
+    instead: str | None = None
+
+
+Check = Callable[[StatementContext, Any], Iterable[Hit]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A lint rule: id, default severity, family, the texts for people, and its check."""
+
+    id: str
+    severity: Severity
+    family: str
+    summary: str
+    why: str
+    instead: str
+    nodes: tuple[type, ...]
+    check: Check
+
+
+RULES: dict[str, Rule] = {}
+
+# squawk names that cover several of ours, accepted in configuration and ignore comments
+ALIASES = {
+    "prefer-big-int": ("prefer-bigint-over-int", "prefer-bigint-over-smallint"),
+    "prefer-timestamp-tz": ("prefer-timestamptz",),
+    "require-lock-timeout": ("require-timeout-settings",),
+    "require-statement-timeout": ("require-timeout-settings",),
+}
+
+
+def rule(
+    id: str,
+    severity: Severity,
+    family: str,
+    *,
+    on: tuple[type, ...],
+    summary: str,
+    why: str,
+    instead: str,
+) -> Callable[[Check], Check]:
+    """Register the decorated check as rule `id`, run on statements of the node types `on`."""
+
+    def register(check: Check) -> Check:
+        RULES[id] = Rule(id, severity, family, summary, why, instead, on, check)
+        return check
+
+    return register
+
+
+def expand_rule_names(names: Iterable[str]) -> frozenset[str]:
+    """Rule ids for `names`, with squawk's umbrella names expanded."""
+    expanded: set[str] = set()
+    for name in names:
+        expanded.update(ALIASES.get(name, (name,)))
+    return frozenset(expanded)
