@@ -6,7 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from interlock.contracts.database import load_database_contracts, write_database_contract
+from interlock.contracts.database import (
+    contract_from_queries,
+    load_database_contracts,
+    write_database_contract,
+)
 from interlock.errors import SourceError
 
 GOOD = """\
@@ -48,3 +52,21 @@ def test_a_missing_field_is_named(tmp_path: Path) -> None:
     (tmp_path / "bad.dbcontract.yaml").write_text(GOOD.replace("database: inventory\n", ""))
     with pytest.raises(SourceError, match="missing required field 'database'"):
         load_database_contracts([tmp_path])
+
+
+def test_a_first_contract_is_drafted_from_observed_queries(tmp_path: Path) -> None:
+    """Queries seen on spans become named queries; unparsable ones are left out."""
+    contract = contract_from_queries(
+        "orders",
+        "inventory",
+        [
+            "SELECT id, name, price FROM products WHERE id = $1",
+            "UPDATE products SET stock = stock - $1 WHERE id = $2",
+            "SELECT name FROM products WHERE sku = $1",
+            "SELECT id FROM products WHERE id =",  # truncated by the exporter: not valid SQL
+        ],
+    )
+    assert ["select-products", "select-products-2", "update-products"] == sorted(q.name for q in contract.queries)
+    write_database_contract(contract, tmp_path / "orders.dbcontract.yaml")
+    (again,) = load_database_contracts([tmp_path])
+    assert 3 == len(again.queries)

@@ -8,10 +8,16 @@ from enum import StrEnum
 from pathlib import Path
 
 import typer
+import yaml
 
 from interlock.catalog import load_catalog
-from interlock.cli.output import Format, console, print_json
-from interlock.contracts.database import ContractQuery, load_database_contracts
+from interlock.cli.output import Format, console, console_err, print_json
+from interlock.contracts.database import (
+    ContractQuery,
+    contract_from_queries,
+    load_database_contracts,
+    write_database_contract,
+)
 from interlock.migrations import (
     LintFormat,
     all_rules,
@@ -206,6 +212,44 @@ def dry_run_command(
     elif text:
         print(text)
     raise typer.Exit(0 if report.ok else 1)
+
+
+contract_app = typer.Typer(
+    help="Database contracts: the queries a consumer runs on a database it does not own.",
+    no_args_is_help=True,
+)
+app.add_typer(contract_app, name="contract")
+
+
+@contract_app.command("extract")
+def extract_contract(
+    service: str = typer.Option(
+        ..., "--service", help="The consumer service whose queries to take."
+    ),
+    database: str = typer.Option(
+        ..., "--database", help="The database (owned by another service) they run on."
+    ),
+    data_dir: Path = typer.Option(
+        Path(".interlock"), "--data-dir", help="Interlock data directory with the span store."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Write the contract here (default: print it)."
+    ),
+) -> None:
+    """Write a first database contract from the queries seen on a service's spans.
+
+    Exit codes: 0 written, 1 no query of that service on that database was seen, 2 bad input.
+    """
+    queries = [q.sql for q in observed_queries(data_dir, database) if q.service == service]
+    contract = contract_from_queries(service, database, queries, str(out or ""))
+    if not contract.queries:
+        console_err.print(f"no query of {service} on {database} was seen in {data_dir}")
+        raise typer.Exit(1)
+    if out is None:
+        sys.stdout.write(yaml.safe_dump(contract.to_json(), sort_keys=False, width=100))
+    else:
+        write_database_contract(contract, out)
+        console.print(f"wrote {len(contract.queries)} queries to {out}")
 
 
 def register(root: typer.Typer) -> None:

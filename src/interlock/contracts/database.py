@@ -128,3 +128,44 @@ def write_database_contract(contract: DatabaseContract, path: Path) -> None:
     """Write a contract in the same hand-editable form it is read in."""
     text = yaml.safe_dump(contract.to_json(), sort_keys=False, allow_unicode=True, width=100)
     path.write_text(text, encoding="utf-8")
+
+
+def contract_from_queries(
+    consumer: str, database: str, queries: Iterable[str], file: str = ""
+) -> DatabaseContract:
+    """A first version of a contract from the queries a consumer was seen running.
+
+    Each query gets a name from its verb and tables (`select-products`, `update-products-2`),
+    so the file reads well and can be edited by hand afterwards.
+    """
+    named: list[ContractQuery] = []
+    seen: dict[str, int] = {}
+    for sql in sorted(set(queries)):
+        try:
+            statements = pglast.parse_sql(sql)
+        except pglast.parser.ParseError:
+            continue  # a truncated or non-PostgreSQL statement cannot be part of a contract
+        verb = (
+            type(statements[0].stmt).__name__.removesuffix("Stmt").lower()
+            if statements
+            else "query"
+        )
+        tables = sorted({str(n.relname) for n in _range_vars(statements)})
+        base = "-".join([verb, *tables])[:60]
+        seen[base] = seen.get(base, 0) + 1
+        name = base if seen[base] == 1 else f"{base}-{seen[base]}"
+        named.append(ContractQuery(consumer, database, name, sql, file))
+    return DatabaseContract(consumer, database, tuple(named), file)
+
+
+def _range_vars(node: Any) -> Iterable[Any]:
+    from pglast import ast
+
+    if isinstance(node, (list, tuple)):
+        for item in node:
+            yield from _range_vars(item)
+    elif isinstance(node, ast.Node):
+        if isinstance(node, ast.RangeVar):
+            yield node
+        for name in node.__slots__:  # type: ignore[attr-defined]  # pglast declares fields as slots
+            yield from _range_vars(getattr(node, name, None))
