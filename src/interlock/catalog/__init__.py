@@ -1,8 +1,16 @@
 """What exists: services, APIs, databases, tables, teams, and the typed edges between them."""
 
+from interlock.catalog.check import (
+    CheckReport,
+    InvalidCatalogError,
+    check_catalog,
+    load_valid_catalog,
+)
 from interlock.catalog.graph import CatalogGraph
 from interlock.catalog.impact import Dependent, ImpactReport, impact
+from interlock.catalog.layout import Layout, NodeBox, Route, layout
 from interlock.catalog.loader import Catalog, find_descriptor_files, load_catalog
+from interlock.catalog.mapview import ALL_BUT_TEAMS, MAP_KINDS, MapEdge, MapView, map_view
 from interlock.catalog.model import (
     Edge,
     EdgeKind,
@@ -13,21 +21,44 @@ from interlock.catalog.model import (
     Source,
     node_id,
 )
+from interlock.catalog.render import describe_path, render_dot, render_mermaid, render_text
+from interlock.catalog.svg import render_svg
+from interlock.catalog.synthetic import SyntheticCatalog, generate_catalog
 
 __all__ = [
+    "ALL_BUT_TEAMS",
+    "MAP_KINDS",
     "Catalog",
     "CatalogGraph",
+    "CheckReport",
     "Dependent",
     "Edge",
     "EdgeKind",
     "Finding",
     "ImpactReport",
+    "InvalidCatalogError",
+    "Layout",
+    "MapEdge",
+    "MapView",
     "Node",
+    "NodeBox",
     "NodeKind",
+    "Route",
     "Severity",
     "Source",
+    "SyntheticCatalog",
+    "check_catalog",
+    "describe_path",
     "find_descriptor_files",
+    "generate_catalog",
     "impact",
+    "layout",
     "load_catalog",
+    "load_valid_catalog",
+    "map_view",
     "node_id",
+    "render_dot",
+    "render_mermaid",
+    "render_svg",
+    "render_text",
 ]

@@ -71,11 +71,12 @@ def load_catalog(root: Path) -> Catalog:
         raise UserInputError(f"{root}: not a directory of catalog descriptors")
     declared = Declarations()
     files = find_descriptor_files(root)
+    resolved_root = root.resolve()  # once: resolving costs a syscall per path component
     for path in files:
         try:
             for doc in load_documents(path):
                 if path.name in BACKSTAGE_FILES:
-                    declared.extend(read_backstage(doc, root.resolve()))
+                    declared.extend(read_backstage(doc, resolved_root))
                 else:
                     declared.extend(read_interlock(doc))
         except SourceError as error:

@@ -1,0 +1,1 @@
+"""The gateway of the example shop: the one door for clients."""

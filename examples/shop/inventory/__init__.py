@@ -1,0 +1,1 @@
+"""The inventory service of the example shop: products and their stock."""

@@ -1,0 +1,1 @@
+../../migrations/000001_create_products.down.sql

@@ -1,0 +1,1 @@
+../../migrations/000002_index_products_sku.down.sql

@@ -1,0 +1,1 @@
+"""The orders service of the example shop: takes orders, reserves stock, charges them."""

@@ -1,0 +1,1 @@
+"""The payments service of the example shop: charges for orders."""

@@ -1,0 +1,34 @@
+"""Code the four example shop services share: database access, tracing, faults, serving.
+
+Each service imports from here; nothing in here knows about any one service.
+"""
+
+from shoplib.database import Database, MigrationError, migrate_down, migrate_up
+from shoplib.faults import Fault, parse_fault
+from shoplib.serving import (
+    ErrorBody,
+    ServiceClient,
+    error_responses,
+    forward_error,
+    run,
+    service_app,
+)
+from shoplib.tracing import Tracing, TracingMiddleware, setup_tracing
+
+__all__ = [
+    "Database",
+    "ErrorBody",
+    "Fault",
+    "MigrationError",
+    "ServiceClient",
+    "Tracing",
+    "TracingMiddleware",
+    "error_responses",
+    "forward_error",
+    "migrate_down",
+    "migrate_up",
+    "parse_fault",
+    "run",
+    "service_app",
+    "setup_tracing",
+]
