@@ -12,7 +12,7 @@ import yaml
 
 from interlock.catalog import load_catalog
 from interlock.cli.output import Format, console, console_err, print_json
-from interlock.contracts.database import (
+from interlock.contracts import (
     ContractQuery,
     contract_from_queries,
     load_database_contracts,

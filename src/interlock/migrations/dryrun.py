@@ -17,7 +17,7 @@ from typing import Any
 
 import psycopg
 
-from interlock.contracts.database import ContractQuery
+from interlock.contracts import ContractQuery
 from interlock.migrations.history import applied_versions, pending_migrations
 from interlock.migrations.model import Migration, SqlSection
 from interlock.migrations.schema_snapshot import SchemaDifference, diff_schemas, snapshot_schema

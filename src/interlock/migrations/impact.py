@@ -15,7 +15,7 @@ from typing import Any
 from pglast.parser import ParseError
 
 from interlock.catalog import CatalogGraph, EdgeKind, NodeKind, node_id
-from interlock.contracts.database import ContractQuery
+from interlock.contracts import ContractQuery
 from interlock.migrations.breaking import (
     WRITERS_ONLY,
     BreakingChange,

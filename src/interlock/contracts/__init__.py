@@ -1,0 +1,107 @@
+"""HTTP contracts in the Pact format: the model, reading and writing files, matching, generators.
+
+The public surface is listed in `__all__`; other packages import only these names.
+"""
+
+from interlock.contracts.database import (
+    ContractQuery,
+    DatabaseContract,
+    contract_from_queries,
+    load_database_contracts,
+    write_database_contract,
+)
+from interlock.contracts.generators import (
+    GeneratorContext,
+    GeneratorError,
+    generate_message,
+    generate_request,
+    generate_response,
+    generate_value,
+)
+from interlock.contracts.junit import report_to_junit
+from interlock.contracts.matching import (
+    MessageMatcher,
+    RequestMatcher,
+    ResponseMatcher,
+    match_message,
+    match_request,
+    match_response,
+)
+from interlock.contracts.model import (
+    Body,
+    HttpRequest,
+    HttpResponse,
+    Interaction,
+    InteractionKind,
+    MatchingRule,
+    Message,
+    Mismatch,
+    Pact,
+    ProviderState,
+    RuleList,
+)
+from interlock.contracts.pact_reader import (
+    load_pact,
+    parse_message,
+    parse_pact,
+    parse_request,
+    parse_response,
+)
+from interlock.contracts.pact_writer import pact_to_json, write_pact
+from interlock.contracts.verification import (
+    InteractionResult,
+    MessageProducer,
+    ProducedMessage,
+    VerificationReport,
+    VerifyOptions,
+    find_pact_files,
+    report_to_json,
+    verify_pacts,
+)
+
+__all__ = [
+    "Body",
+    "ContractQuery",
+    "DatabaseContract",
+    "GeneratorContext",
+    "GeneratorError",
+    "HttpRequest",
+    "HttpResponse",
+    "Interaction",
+    "InteractionKind",
+    "InteractionResult",
+    "MatchingRule",
+    "Message",
+    "MessageMatcher",
+    "MessageProducer",
+    "Mismatch",
+    "Pact",
+    "ProducedMessage",
+    "ProviderState",
+    "RequestMatcher",
+    "ResponseMatcher",
+    "RuleList",
+    "VerificationReport",
+    "VerifyOptions",
+    "contract_from_queries",
+    "find_pact_files",
+    "generate_message",
+    "generate_request",
+    "generate_response",
+    "generate_value",
+    "load_database_contracts",
+    "load_pact",
+    "match_message",
+    "match_request",
+    "match_response",
+    "pact_to_json",
+    "parse_message",
+    "parse_pact",
+    "parse_request",
+    "parse_response",
+    "report_to_json",
+    "report_to_junit",
+    "verify_pacts",
+    "write_database_contract",
+    "write_pact",
+]
