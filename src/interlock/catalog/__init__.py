@@ -24,12 +24,22 @@ from interlock.catalog.model import (
 from interlock.catalog.render import describe_path, render_dot, render_mermaid, render_text
 from interlock.catalog.svg import render_svg
 from interlock.catalog.synthetic import SyntheticCatalog, generate_catalog
+from interlock.catalog.views import (
+    CatalogSummary,
+    ServiceSummary,
+    ServiceView,
+    UnknownService,
+    catalog_summary,
+    service_index,
+    service_view,
+)
 
 __all__ = [
     "ALL_BUT_TEAMS",
     "MAP_KINDS",
     "Catalog",
     "CatalogGraph",
+    "CatalogSummary",
     "CheckReport",
     "Dependent",
     "Edge",
@@ -44,9 +54,13 @@ __all__ = [
     "NodeBox",
     "NodeKind",
     "Route",
+    "ServiceSummary",
+    "ServiceView",
     "Severity",
     "Source",
     "SyntheticCatalog",
+    "UnknownService",
+    "catalog_summary",
     "check_catalog",
     "describe_path",
     "find_descriptor_files",
@@ -61,4 +75,6 @@ __all__ = [
     "render_mermaid",
     "render_svg",
     "render_text",
+    "service_index",
+    "service_view",
 ]

@@ -1,0 +1,126 @@
+"""The one ASGI app of `interlock server`, composed here, and the uvicorn that serves it.
+
+Every router of every capability is mounted in `create_app`, in one visible list.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+
+from interlock import __version__
+from interlock.catalog import catalog_summary, load_catalog
+from interlock.errors import UserInputError
+from interlock.settings import Settings
+from interlock.store import create_engine_for, record_catalog_load, upgrade_database
+from interlock.web import (
+    STATIC,
+    LoadedCatalog,
+    api_router,
+    install_error_pages,
+    pages_router,
+)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The whole server: JSON API, dashboard, static files; state is loaded on startup."""
+    app = FastAPI(
+        title="Interlock",
+        version=__version__,
+        summary="Contracts, stubs, migration safety and observability for services.",
+        openapi_url="/api/openapi.json",
+        docs_url=None,  # Swagger UI loads from a CDN; /api/docs is served by the dashboard
+        redoc_url=None,
+        lifespan=_lifespan(settings),
+    )
+    app.state.settings = settings
+    # Routers, in matching order. Later capabilities add theirs here:
+    # the Pact Broker API, OTLP intake (/v1/traces, /v1/logs), alert intake (/api/alerts).
+    app.include_router(api_router)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    install_error_pages(app)
+    return app
+
+
+def load_state(settings: Settings, engine: Engine) -> LoadedCatalog:
+    """Migrate the database, read the catalog, and record that load."""
+    upgrade_database(settings.database_url)
+    catalog = load_catalog(settings.catalog_dir)
+    summary = catalog_summary(catalog)
+    load = record_catalog_load(
+        engine,
+        source_dir=summary.source_dir,
+        node_count=summary.node_count,
+        edge_count=summary.edge_count,
+        finding_count=summary.finding_count,
+        digest=summary.digest,
+    )
+    return LoadedCatalog(catalog=catalog, summary=summary, load=load)
+
+
+def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine_for(settings.database_url)
+        try:
+            app.state.engine = engine
+            app.state.catalog = await run_in_threadpool(load_state, settings, engine)
+            yield
+        finally:
+            engine.dispose()
+
+    return lifespan
+
+
+def check_settings(settings: Settings) -> None:
+    """Fail early, with one clear message, on what would make the server die at start."""
+    if not settings.catalog_dir.is_dir():
+        raise UserInputError(f"catalog directory {settings.catalog_dir} does not exist")
+    upgrade_database(settings.database_url)
+    try:
+        family, kind, _, _, address = socket.getaddrinfo(
+            settings.host, settings.port, type=socket.SOCK_STREAM
+        )[0]
+        with socket.socket(family, kind) as probe:
+            probe.bind(address)
+    except OSError as error:
+        raise UserInputError(
+            f"cannot listen on {settings.host}:{settings.port}: {error.strerror} "
+            "(choose another with --host/--port or INTERLOCK_HOST/INTERLOCK_PORT)"
+        ) from None
+
+
+def run_server(settings: Settings) -> None:
+    """Serve until Ctrl-C or SIGTERM, then shut down gracefully and return."""
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        access_log=False,
+        lifespan="on",
+    )
+    with _signals_end_quietly():
+        uvicorn.Server(config).run()
+
+
+@contextmanager
+def _signals_end_quietly() -> Iterator[None]:
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the
+    # handler that was there before it; a no-op handler lets the command return normally.
+    quiet = {sig: signal.signal(sig, lambda *_: None) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, previous in quiet.items():
+            signal.signal(sig, previous)

@@ -1,0 +1,25 @@
+"""The dashboard: server-rendered pages, their JSON twins under /api, one stylesheet.
+
+`server.py` mounts what is named here; capabilities add their own page groups.
+"""
+
+from interlock.web.api import router as api_router
+from interlock.web.error_pages import install_error_pages
+from interlock.web.navigation import CHAPTERS, SECTIONS, Chapter, Section
+from interlock.web.pages import router as pages_router
+from interlock.web.rendering import STATIC, render_page
+from interlock.web.state import LoadedCatalog, loaded_catalog
+
+__all__ = [
+    "CHAPTERS",
+    "SECTIONS",
+    "STATIC",
+    "Chapter",
+    "LoadedCatalog",
+    "Section",
+    "api_router",
+    "install_error_pages",
+    "loaded_catalog",
+    "pages_router",
+    "render_page",
+]

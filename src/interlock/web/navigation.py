@@ -1,0 +1,98 @@
+"""The dashboard's sections and the demo's chapters, and which of them are live.
+
+A capability that ships its pages flips its section to `live=True` here and mounts its
+own router in `server.py`; until then the section shows a "coming" page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Section:
+    """One entry of the navigation bar."""
+
+    key: str
+    title: str
+    path: str
+    live: bool
+    summary: str
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """One chapter of the demo story; live when every section it needs is."""
+
+    number: int
+    title: str
+    story: str
+    sections: tuple[str, ...]
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section("map", "Map", "/map", True, "the services, APIs and databases, and how they connect"),
+    Section("services", "Services", "/services", True, "every service, its owner and its ties"),
+    Section("contracts", "Contracts", "/contracts", False, "HTTP and database contracts, verified"),
+    Section(
+        "stubs",
+        "Stubs & environments",
+        "/stubs",
+        False,
+        "dependencies served from contracts; service test environments",
+    ),
+    Section(
+        "migrations", "Migrations", "/migrations", False, "lint, impact, dry run, rollback check"
+    ),
+    Section("traces", "Traces", "/traces", False, "OTLP traces and logs, the live service map"),
+    Section("incidents", "Incidents", "/incidents", False, "alerts grouped on the map, root cause"),
+)
+
+CHAPTERS: tuple[Chapter, ...] = (
+    Chapter(
+        1,
+        "The map",
+        "Four services and two databases, drawn from their descriptors.",
+        ("map", "services"),
+    ),
+    Chapter(
+        2,
+        "Contracts",
+        "The contracts between the services, verified against the real services.",
+        ("contracts",),
+    ),
+    Chapter(
+        3,
+        "Testing one service alone",
+        "gateway tested alone, its three dependencies stubbed from those contracts.",
+        ("stubs",),
+    ),
+    Chapter(
+        4,
+        "A dangerous migration",
+        "A migration in inventory that would break orders, caught by lint, impact and dry "
+        "run; its expand/contract version passing.",
+        ("migrations",),
+    ),
+    Chapter(
+        5,
+        "What broke, and why",
+        "Traffic with traces and logs; a fault injected into payments; the waterfall shows "
+        "it and root-cause analysis names it first.",
+        ("traces", "incidents"),
+    ),
+)
+
+
+def section(key: str) -> Section:
+    """The section called `key` (KeyError for a name that is not in the navigation)."""
+    return next(s for s in SECTIONS if s.key == key)
+
+
+def chapter_is_live(chapter: Chapter) -> bool:
+    return all(section(key).live for key in chapter.sections)
+
+
+def coming_sections() -> list[Section]:
+    """Sections not built yet: each gets a page that says so."""
+    return [s for s in SECTIONS if not s.live]
