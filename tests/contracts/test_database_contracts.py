@@ -66,7 +66,9 @@ def test_a_first_contract_is_drafted_from_observed_queries(tmp_path: Path) -> No
             "SELECT id FROM products WHERE id =",  # truncated by the exporter: not valid SQL
         ],
     )
-    assert ["select-products", "select-products-2", "update-products"] == sorted(q.name for q in contract.queries)
+    assert ["select-products", "select-products-2", "update-products"] == sorted(
+        q.name for q in contract.queries
+    )
     write_database_contract(contract, tmp_path / "orders.dbcontract.yaml")
     (again,) = load_database_contracts([tmp_path])
     assert 3 == len(again.queries)

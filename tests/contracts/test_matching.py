@@ -86,6 +86,18 @@ def test_public_surface_is_pinned() -> None:
         "contract_from_queries",
         "load_database_contracts",
         "write_database_contract",
+        "match",
+        "ConsumerPact",
+        "InteractionBuilder",
+        "ContractDefinitionError",
+        "MockProvider",
+        "MockProviderError",
+        "MockReport",
+        "UnexpectedRequest",
+        "PactCollector",
+        "PactConflictError",
+        "WriteMode",
+        "pact_file_name",
     } == set(contracts.__all__)
 
 

@@ -3,6 +3,7 @@
 The public surface is listed in `__all__`; other packages import only these names.
 """
 
+from interlock.contracts import match
 from interlock.contracts.database import (
     ContractQuery,
     DatabaseContract,
@@ -10,6 +11,7 @@ from interlock.contracts.database import (
     load_database_contracts,
     write_database_contract,
 )
+from interlock.contracts.dsl import ConsumerPact, ContractDefinitionError, InteractionBuilder
 from interlock.contracts.generators import (
     GeneratorContext,
     GeneratorError,
@@ -27,6 +29,12 @@ from interlock.contracts.matching import (
     match_request,
     match_response,
 )
+from interlock.contracts.mock_provider import (
+    MockProvider,
+    MockProviderError,
+    MockReport,
+    UnexpectedRequest,
+)
 from interlock.contracts.model import (
     Body,
     HttpRequest,
@@ -39,6 +47,12 @@ from interlock.contracts.model import (
     Pact,
     ProviderState,
     RuleList,
+)
+from interlock.contracts.pact_files import (
+    PactCollector,
+    PactConflictError,
+    WriteMode,
+    pact_file_name,
 )
 from interlock.contracts.pact_reader import (
     load_pact,
@@ -61,6 +75,8 @@ from interlock.contracts.verification import (
 
 __all__ = [
     "Body",
+    "ConsumerPact",
+    "ContractDefinitionError",
     "ContractQuery",
     "DatabaseContract",
     "GeneratorContext",
@@ -68,6 +84,7 @@ __all__ = [
     "HttpRequest",
     "HttpResponse",
     "Interaction",
+    "InteractionBuilder",
     "InteractionKind",
     "InteractionResult",
     "MatchingRule",
@@ -75,14 +92,21 @@ __all__ = [
     "MessageMatcher",
     "MessageProducer",
     "Mismatch",
+    "MockProvider",
+    "MockProviderError",
+    "MockReport",
     "Pact",
+    "PactCollector",
+    "PactConflictError",
     "ProducedMessage",
     "ProviderState",
     "RequestMatcher",
     "ResponseMatcher",
     "RuleList",
+    "UnexpectedRequest",
     "VerificationReport",
     "VerifyOptions",
+    "WriteMode",
     "contract_from_queries",
     "find_pact_files",
     "generate_message",
@@ -91,9 +115,11 @@ __all__ = [
     "generate_value",
     "load_database_contracts",
     "load_pact",
+    "match",
     "match_message",
     "match_request",
     "match_response",
+    "pact_file_name",
     "pact_to_json",
     "parse_message",
     "parse_pact",
