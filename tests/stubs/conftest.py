@@ -9,6 +9,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from interlock.ports import free_port, wait_for_port
-from interlock.stubs import ChaosProxyServer
+from interlock.stubs import ChaosProxyServer, StubServer, load_services
 
 BIG_BODY = bytes(range(256)) * 800  # 204,800 bytes with a recognisable pattern
 
@@ -95,3 +96,40 @@ def chaos_proxy_to(chaos_api: httpx.Client) -> ProxyFactory:
         return listen
 
     return create
+
+
+StubFactory = Callable[..., StubServer]
+
+
+@pytest.fixture
+def stub_serve() -> Iterator[StubFactory]:
+    """Start an Interlock stub server from sources (paths) on free ports; stopped after the test."""
+    started: list[StubServer] = []
+
+    def start(*sources: str, **options: object) -> StubServer:
+        seed = int(str(options.pop("seed", 0)))
+        server = StubServer(load_services(list(sources), seed=seed), seed=seed, **options)  # type: ignore[arg-type]
+        server.start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def stub_files(tmp_path: Path) -> Callable[[str, object], str]:
+    """Write a JSON or YAML document into the test's folder; returns its path."""
+    import json
+
+    def write(name: str, data: object) -> str:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if name.endswith(".json"):
+            path.write_text(json.dumps(data), encoding="utf-8")
+        else:
+            path.write_text(str(data), encoding="utf-8")
+        return str(path)
+
+    return write

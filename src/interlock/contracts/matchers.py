@@ -189,7 +189,7 @@ def check_rule(rule: MatchingRule, expected: JSON, actual: JSON) -> str | None:
     if kind == "null":
         return None if actual is None else "expected null"
     if kind == "boolean":
-        ok = isinstance(actual, bool) or (isinstance(expected, str) and actual in ("true", "false"))
+        ok = isinstance(actual, bool) or actual in ("true", "false")  # the spec allows both forms
         return None if ok else "expected true or false"
     if kind in ("date", "time", "datetime", "timestamp"):
         return _check_datetime(rule, actual)

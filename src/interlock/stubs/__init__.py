@@ -4,6 +4,20 @@ Public API of the package; other packages import only these names.
 """
 
 from interlock.stubs.chaos_collection import ProxyCollection, ProxySpec, load_proxy_config
+from interlock.stubs.fault_client import add_fault, list_faults, remove_faults
+from interlock.stubs.http_faults import FaultError, HttpFault, parse_fault
+from interlock.stubs.matcher_inference import infer_matchers
+from interlock.stubs.recorder import RecordingProxy
+from interlock.stubs.stub_app import StubHost
+from interlock.stubs.stub_routes import StubReply, StubRequest, StubRoute
+from interlock.stubs.stub_runner import (
+    RecordingServer,
+    ServiceEndpoint,
+    StubServer,
+    load_fault_config,
+)
+from interlock.stubs.stub_service import StubService
+from interlock.stubs.stub_sources import load_services
 from interlock.stubs.tcp_proxy import Proxy
 from interlock.stubs.toxics import ChaosApiError, Stream, Toxic, ToxicType
 from interlock.stubs.toxiproxy_api import ChaosProxyServer, create_chaos_app, run_chaos_proxy
@@ -11,13 +25,31 @@ from interlock.stubs.toxiproxy_api import ChaosProxyServer, create_chaos_app, ru
 __all__ = [
     "ChaosApiError",
     "ChaosProxyServer",
+    "FaultError",
+    "HttpFault",
     "Proxy",
     "ProxyCollection",
     "ProxySpec",
+    "RecordingProxy",
+    "RecordingServer",
+    "ServiceEndpoint",
     "Stream",
+    "StubHost",
+    "StubReply",
+    "StubRequest",
+    "StubRoute",
+    "StubServer",
+    "StubService",
     "Toxic",
     "ToxicType",
+    "add_fault",
     "create_chaos_app",
+    "infer_matchers",
+    "list_faults",
+    "load_fault_config",
     "load_proxy_config",
+    "load_services",
+    "parse_fault",
+    "remove_faults",
     "run_chaos_proxy",
 ]

@@ -1,0 +1,174 @@
+"""Stubbed services: routes indexed by method and path, states, faults and the request journal.
+
+`StubService.select` picks the most specific matching route, or explains the closest misses.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from interlock.stubs.http_faults import HttpFault
+from interlock.stubs.stub_routes import StubRequest, StubRoute
+
+STATE_HEADER = "x-interlock-state"
+STARTED = "Started"
+CLOSEST = 3
+
+
+@dataclass
+class Selection:
+    """The chosen route, or none and the closest routes with why each did not match."""
+
+    route: StubRoute | None
+    closest: list[dict[str, Any]] = field(default_factory=list)
+    provider_state: str | None = None
+
+
+class StubService:
+    """One stubbed service: its routes, provider state, scenario states and faults."""
+
+    def __init__(self, name: str, routes: list[StubRoute] | None = None) -> None:
+        self.name = name
+        self.routes: list[StubRoute] = []
+        self._exact: dict[tuple[str, str], list[tuple[int, StubRoute]]] = {}
+        self._patterns: dict[str, list[tuple[int, StubRoute]]] = {}
+        self.provider_state: str | None = None
+        self.scenarios: dict[str, str] = {}
+        self.faults: list[HttpFault] = []
+        self.sequence = 0
+        for route in routes or []:
+            self.add(route)
+
+    def add(self, route: StubRoute) -> None:
+        order = len(self.routes)
+        self.routes.append(route)
+        method = route.method or "*"
+        if route.path is not None:
+            self._exact.setdefault((method, route.path), []).append((order, route))
+        else:
+            self._patterns.setdefault(method, []).append((order, route))
+        if route.scenario is not None:
+            self.scenarios.setdefault(route.scenario.name, STARTED)
+
+    def reset(self) -> None:
+        """Back to the start: no provider state, every scenario `Started`, fault counts zero."""
+        self.provider_state = None
+        self.scenarios = dict.fromkeys(self.scenarios, STARTED)
+        for fault in self.faults:
+            fault.hits = 0
+
+    def _blocked(self, route: StubRoute, state: str | None) -> str | None:
+        """Why a route cannot answer in the current states (None when it can)."""
+        step = route.scenario
+        if step is not None and step.required is not None:
+            current = self.scenarios.get(step.name, STARTED)
+            if current != step.required:
+                return f"scenario {step.name!r} is in state {current!r}, needs {step.required!r}"
+        if state is not None and route.provider_states and state not in route.provider_states:
+            wanted = ", ".join(repr(s) for s in route.provider_states)
+            return f"provider state is {state!r}, this interaction needs {wanted}"
+        return None
+
+    def select(self, request: StubRequest) -> Selection:
+        state = request.headers.get(STATE_HEADER) or self.provider_state
+        method = request.method
+        candidates = (
+            self._exact.get((method, request.path), [])
+            + self._exact.get(("*", request.path), [])
+            + self._patterns.get(method, [])
+            + self._patterns.get("*", [])
+        )
+        best: StubRoute | None = None
+        best_key: tuple[int, int, int, int] | None = None
+        for order, route in candidates:
+            if self._blocked(route, state) is not None or route.mismatches(request):
+                continue
+            in_state = 1 if state is not None and state in route.provider_states else 0
+            key = (-route.priority, in_state, route.specificity, -order)
+            if best_key is None or key > best_key:
+                best, best_key = route, key
+        if best is not None:
+            self._advance(best)
+            return Selection(best, provider_state=state)
+        return Selection(None, self._closest(request, state), state)
+
+    def _advance(self, route: StubRoute) -> None:
+        if route.scenario is not None and route.scenario.next is not None:
+            self.scenarios[route.scenario.name] = route.scenario.next
+        if route.next_provider_state is not None:
+            self.provider_state = route.next_provider_state
+
+    def _closest(self, request: StubRequest, state: str | None) -> list[dict[str, Any]]:
+        ranked: list[tuple[int, int, dict[str, Any]]] = []
+        for order, route in enumerate(self.routes[:500]):
+            reasons = route.mismatches(request)
+            blocked = self._blocked(route, state)
+            if blocked is not None:
+                reasons.append(blocked)
+            far = sum(10 for r in reasons if r.startswith(("method", "path")))
+            entry = {"id": route.id, "description": route.description, "mismatches": reasons}
+            ranked.append((far + len(reasons), order, entry))
+        ranked.sort(key=lambda item: (item[0], item[1]))
+        return [entry for _, _, entry in ranked[:CLOSEST]]
+
+    def faults_for(self, method: str, path: str, rng: random.Random) -> list[HttpFault]:
+        """The faults this request gets (each counted, drawn by its toxicity)."""
+        if not self.faults:
+            return []
+        return [f for f in self.faults if f.applies(method, path) and f.fires(rng)]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "stubs": len(self.routes),
+            "provider_state": self.provider_state,
+            "scenarios": dict(self.scenarios),
+            "faults": [fault.to_json() for fault in self.faults],
+        }
+
+
+class Journal:
+    """The recent requests, bounded: a stub under load keeps only the last `size` entries."""
+
+    def __init__(self, size: int = 1000) -> None:
+        self.entries: deque[dict[str, Any]] = deque(maxlen=size)
+        self.unmatched: deque[dict[str, Any]] = deque(maxlen=size)
+        self._lock = threading.Lock()
+
+    def add(
+        self,
+        service: str,
+        request: StubRequest,
+        status: int,
+        route: StubRoute | None,
+        closest: list[dict[str, Any]] | None = None,
+        faults: list[str] | None = None,
+    ) -> None:
+        entry: dict[str, Any] = {
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "service": service,
+            "method": request.method,
+            "path": request.target,
+            "status": status,
+            "matched": route.id if route is not None else None,
+            "headers": request.headers,
+            "body": request.body[:4096].decode("utf-8", errors="replace"),
+        }
+        if faults:
+            entry["faults"] = faults
+        if closest is not None:
+            entry["closest"] = closest
+        with self._lock:
+            self.entries.append(entry)
+            if route is None:
+                self.unmatched.append(entry)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.entries.clear()
+            self.unmatched.clear()
