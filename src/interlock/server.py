@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from interlock import __version__
 from interlock.catalog import catalog_summary, load_catalog
+from interlock.contracts import index_contracts
 from interlock.errors import UserInputError
 from interlock.settings import Settings
 from interlock.store import create_engine_for, record_catalog_load, upgrade_database
@@ -26,6 +27,7 @@ from interlock.web import (
     STATIC,
     LoadedCatalog,
     api_router,
+    contracts_router,
     install_error_pages,
     pages_router,
 )
@@ -47,6 +49,7 @@ def create_app(settings: Settings) -> FastAPI:
     # the Pact Broker API, OTLP intake (/v1/traces, /v1/logs), alert intake (/api/alerts).
     app.include_router(api_router)
     app.include_router(pages_router)
+    app.include_router(contracts_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     install_error_pages(app)
     return app
@@ -65,7 +68,8 @@ def load_state(settings: Settings, engine: Engine) -> LoadedCatalog:
         finding_count=summary.finding_count,
         digest=summary.digest,
     )
-    return LoadedCatalog(catalog=catalog, summary=summary, load=load)
+    contracts = index_contracts(settings.catalog_dir)
+    return LoadedCatalog(catalog=catalog, summary=summary, load=load, contracts=contracts)
 
 
 def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:

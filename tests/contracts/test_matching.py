@@ -98,6 +98,10 @@ def test_public_surface_is_pinned() -> None:
         "PactConflictError",
         "WriteMode",
         "pact_file_name",
+        "ContractIndex",
+        "PactFile",
+        "index_contracts",
+        "interaction_view",
     } == set(contracts.__all__)
 
 

@@ -14,6 +14,7 @@ def test_web_exports_exactly_its_public_api() -> None:
         "LoadedCatalog",
         "Section",
         "api_router",
+        "contracts_router",
         "install_error_pages",
         "loaded_catalog",
         "pages_router",

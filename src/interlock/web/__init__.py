@@ -4,6 +4,7 @@
 """
 
 from interlock.web.api import router as api_router
+from interlock.web.contracts_pages import router as contracts_router
 from interlock.web.error_pages import install_error_pages
 from interlock.web.navigation import CHAPTERS, SECTIONS, Chapter, Section
 from interlock.web.pages import router as pages_router
@@ -18,6 +19,7 @@ __all__ = [
     "LoadedCatalog",
     "Section",
     "api_router",
+    "contracts_router",
     "install_error_pages",
     "loaded_catalog",
     "pages_router",

@@ -33,7 +33,7 @@ class Chapter:
 SECTIONS: tuple[Section, ...] = (
     Section("map", "Map", "/map", True, "the services, APIs and databases, and how they connect"),
     Section("services", "Services", "/services", True, "every service, its owner and its ties"),
-    Section("contracts", "Contracts", "/contracts", False, "HTTP and database contracts, verified"),
+    Section("contracts", "Contracts", "/contracts", True, "HTTP and database contracts, verified"),
     Section(
         "stubs",
         "Stubs & environments",

@@ -72,7 +72,15 @@ def service(
             message=str(error),
             suggestions=[f"/services/{s}" for s in error.suggestions],
         )
-    return render_page(request, "service.html", active="services", title=view.name, view=view)
+    return render_page(
+        request,
+        "service.html",
+        active="services",
+        title=view.name,
+        view=view,
+        pacts=loaded.contracts.for_service(view.name),
+        database_contracts=loaded.contracts.database_contracts_for(view.name),
+    )
 
 
 @router.get("/apis/{name}/definition")

@@ -10,16 +10,18 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from interlock.catalog import Catalog, CatalogSummary
+from interlock.contracts import ContractIndex
 from interlock.store import CatalogLoad
 
 
 @dataclass(frozen=True)
 class LoadedCatalog:
-    """The catalog, its summary, and the row recorded for this load."""
+    """The catalog, its summary, the row recorded for this load, and the contracts beside it."""
 
     catalog: Catalog
     summary: CatalogSummary
     load: CatalogLoad
+    contracts: ContractIndex
 
 
 def loaded_catalog(request: Request) -> LoadedCatalog:
