@@ -29,6 +29,7 @@ from interlock.web import (
     api_router,
     contracts_router,
     install_error_pages,
+    migrations_router,
     pages_router,
 )
 
@@ -50,6 +51,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(api_router)
     app.include_router(pages_router)
     app.include_router(contracts_router)
+    app.include_router(migrations_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     install_error_pages(app)
     return app

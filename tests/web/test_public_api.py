@@ -17,6 +17,7 @@ def test_web_exports_exactly_its_public_api() -> None:
         "contracts_router",
         "install_error_pages",
         "loaded_catalog",
+        "migrations_router",
         "pages_router",
         "render_page",
     ] == interlock.web.__all__

@@ -38,6 +38,7 @@ from interlock.migrations.checks_report import (
 from interlock.migrations.dryrun import dry_run
 from interlock.migrations.history import split_pending
 from interlock.migrations.impact import infer_database, migration_impact, observed_queries
+from interlock.migrations.saved_reports import save_report
 
 app = typer.Typer(
     help="Migration safety: lint, cross-service impact, a measured dry run, rollback check.",
@@ -121,6 +122,11 @@ def impact(
     data_dir: Path | None = typer.Option(
         None, "--data-dir", help="Interlock data directory whose traces give observed queries."
     ),
+    save_to: Path | None = typer.Option(
+        None,
+        "--save",
+        help="Keep the report in this Interlock data directory (the dashboard shows it).",
+    ),
     format: Format = typer.Option(Format.text, "--format", help="text or json."),
 ) -> None:
     """Which services a pending migration breaks: catalog, database contracts and traces.
@@ -142,6 +148,8 @@ def impact(
         contracts=_contract_queries(contracts),
         observed=observed,
     )
+    if save_to is not None:
+        save_report(save_to, "impact", str(path), report.to_json())
     if format is Format.json:
         print_json(report.to_json())
     else:
@@ -182,6 +190,11 @@ def dry_run_command(
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write the report to this file."
     ),
+    save_to: Path | None = typer.Option(
+        None,
+        "--save",
+        help="Keep the report in this Interlock data directory (the dashboard shows it).",
+    ),
 ) -> None:
     """Apply pending migrations to a scratch copy and measure locks, rewrites and rows read.
 
@@ -200,6 +213,8 @@ def dry_run_command(
         masks=mask,
         max_lock_ms=max_lock_ms,
     )
+    if save_to is not None:
+        save_report(save_to, "dry-run", str(path), report.to_json())
     if format is ReportFormat.json:
         text = json.dumps(report.to_json(), indent=2)
     elif format is ReportFormat.html:

@@ -5,6 +5,7 @@ Impact, dry run and rollback checks build on the same `Migration` model.
 
 from __future__ import annotations
 
+from interlock.migrations.checks_report import render_report_fragment
 from interlock.migrations.config import find_pyproject, load_lint_settings
 from interlock.migrations.layouts import detect_layout, read_migrations
 from interlock.migrations.lint import all_rules, lint_migrations, lint_paths
@@ -21,6 +22,7 @@ from interlock.migrations.model import (
 )
 from interlock.migrations.parsing import parse_section
 from interlock.migrations.report import LintFormat, render_text, to_github, to_json, to_sarif
+from interlock.migrations.saved_reports import SavedReport, list_reports, load_report, save_report
 from interlock.migrations.schema import SchemaModel
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "LintSettings",
     "LockFacts",
     "Migration",
+    "SavedReport",
     "SchemaModel",
     "Severity",
     "SqlSection",
@@ -40,10 +43,14 @@ __all__ = [
     "find_pyproject",
     "lint_migrations",
     "lint_paths",
+    "list_reports",
     "load_lint_settings",
+    "load_report",
     "parse_section",
     "read_migrations",
+    "render_report_fragment",
     "render_text",
+    "save_report",
     "to_github",
     "to_json",
     "to_sarif",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from rich.console import Console
@@ -68,7 +69,14 @@ def render_dry_run_text(report: DryRunReport, console: Console) -> None:
 
 
 def render_dry_run_html(report: DryRunReport) -> str:
-    return _TEMPLATES.get_template("dryrun.html").render(report=report, data=report.to_json())
+    """A standalone HTML page (for CI artifacts)."""
+    return _TEMPLATES.get_template("dryrun.html").render(data=report.to_json())
+
+
+def render_report_fragment(kind: str, data: dict[str, Any]) -> str:
+    """The body of a saved dry-run or impact report, for a dashboard page."""
+    name = "dryrun_fragment.html" if kind == "dry-run" else "impact_fragment.html"
+    return _TEMPLATES.get_template(name).render(data=data)
 
 
 def render_impact_text(report: MigrationImpact, console: Console) -> None:

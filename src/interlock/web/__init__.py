@@ -6,6 +6,7 @@
 from interlock.web.api import router as api_router
 from interlock.web.contracts_pages import router as contracts_router
 from interlock.web.error_pages import install_error_pages
+from interlock.web.migrations_pages import router as migrations_router
 from interlock.web.navigation import CHAPTERS, SECTIONS, Chapter, Section
 from interlock.web.pages import router as pages_router
 from interlock.web.rendering import STATIC, render_page
@@ -22,6 +23,7 @@ __all__ = [
     "contracts_router",
     "install_error_pages",
     "loaded_catalog",
+    "migrations_router",
     "pages_router",
     "render_page",
 ]

@@ -42,7 +42,7 @@ SECTIONS: tuple[Section, ...] = (
         "dependencies served from contracts; service test environments",
     ),
     Section(
-        "migrations", "Migrations", "/migrations", False, "lint, impact, dry run, rollback check"
+        "migrations", "Migrations", "/migrations", True, "lint, impact, dry run, rollback check"
     ),
     Section("traces", "Traces", "/traces", False, "OTLP traces and logs, the live service map"),
     Section("incidents", "Incidents", "/incidents", False, "alerts grouped on the map, root cause"),
