@@ -23,6 +23,7 @@ from interlock.contracts import index_contracts
 from interlock.errors import UserInputError
 from interlock.settings import Settings
 from interlock.store import create_engine_for, record_catalog_load, upgrade_database
+from interlock.telemetry import mount_telemetry
 from interlock.web import (
     STATIC,
     LoadedCatalog,
@@ -52,6 +53,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(pages_router)
     app.include_router(contracts_router)
     app.include_router(migrations_router)
+    mount_telemetry(app, settings.data_dir)  # /v1/traces, /v1/logs; the span store on app.state
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     install_error_pages(app)
     return app

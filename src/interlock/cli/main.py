@@ -7,7 +7,7 @@ import sys
 import typer
 
 from interlock import __version__
-from interlock.cli import catalog, chaos, contract, demo, migrate, server, stub, telemetry
+from interlock.cli import catalog, chaos, contract, demo, env, migrate, rca, server, stub, telemetry
 from interlock.cli.output import console_err
 from interlock.errors import UserInputError
 
@@ -42,8 +42,10 @@ catalog.register(app)
 contract.register(app)
 stub.register(app)
 chaos.register(app)
+env.register(app)
 migrate.register(app)
 telemetry.register(app)
+rca.register(app)
 server.register(app)
 demo.register(app)
 

@@ -1,0 +1,227 @@
+"""OTLP ingest speed: pre-encoded protobuf batches of 512 spans sent by several connections.
+
+Run: `.venv/bin/python benchmarks/ingest.py [--batches 200] [--connections 4]`; prints the decode
+ceiling, spans/s accepted and spans/s durably stored in SQLite, spans lost, the collector's CPU
+and peak memory, and the latency of a trace lookup and a 15-minute service-map query afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from interlock.ports import free_port, wait_for_port
+from interlock.telemetry import observed_edges, open_store
+from interlock.telemetry.otlp import decode_traces_protobuf
+
+GOAL_SPANS_PER_S = 50_000
+SERVICES = ("gateway", "orders", "inventory", "payments")
+ROUTES = ("/orders", "/orders/{id}", "/stock/{sku}", "/charge", "/checkout")
+
+
+def _set(attributes: object, key: str, value: object) -> None:
+    kv = attributes.add()  # type: ignore[attr-defined]
+    kv.key = key
+    if isinstance(value, int):
+        kv.value.int_value = value
+    else:
+        kv.value.string_value = str(value)
+
+
+def make_batch(rng: random.Random, spans: int = 512) -> bytes:
+    """One ExportTraceServiceRequest of `spans` spans with attributes like real HTTP/DB spans."""
+    request = ExportTraceServiceRequest()
+    service = rng.choice(SERVICES)
+    resource_spans = request.resource_spans.add()
+    for key, value in (("service.name", service), ("service.version", "1.4.2"),
+                       ("deployment.environment", "prod"), ("host.name", f"{service}-7d9f8")):  # fmt: skip
+        _set(resource_spans.resource.attributes, key, value)
+    scope = resource_spans.scope_spans.add()
+    scope.scope.name = "opentelemetry.instrumentation.fastapi"
+    now = time.time_ns()
+    for index in range(spans):
+        span = scope.spans.add()
+        span.trace_id = rng.randbytes(16)
+        span.span_id = rng.randbytes(8)
+        if index % 4:
+            span.parent_span_id = rng.randbytes(8)
+        start = now - rng.randrange(60_000_000_000)
+        span.start_time_unix_nano = start
+        span.end_time_unix_nano = start + rng.randrange(100_000, 400_000_000)
+        route = rng.choice(ROUTES)
+        if index % 3 == 0:
+            span.name = "SELECT orders"
+            span.kind = 3
+            _set(span.attributes, "db.system", "postgresql")
+            _set(span.attributes, "db.name", "orders")
+            _set(
+                span.attributes,
+                "db.statement",
+                f"SELECT id, total FROM orders WHERE id = {rng.randrange(10**6)}",
+            )
+        else:
+            span.name = f"GET {route}"
+            span.kind = rng.choice((2, 3))
+            _set(span.attributes, "http.request.method", "GET")
+            _set(span.attributes, "http.route", route)
+            _set(span.attributes, "url.path", route.replace("{id}", str(rng.randrange(10**6))))
+            _set(
+                span.attributes, "http.response.status_code", rng.choice((200, 200, 200, 404, 500))
+            )
+            _set(span.attributes, "server.address", rng.choice(SERVICES))
+            _set(span.attributes, "user_agent.original", "python-httpx/0.28.1")
+        span.status.code = 2 if rng.random() < 0.02 else 0
+    return request.SerializeToString()
+
+
+def decode_ceiling(batches: list[bytes]) -> float:
+    start = time.perf_counter()
+    spans = sum(len(decode_traces_protobuf(body).items) for body in batches)
+    return spans / (time.perf_counter() - start)
+
+
+def send_all(url: str, batches: list[bytes], connections: int) -> tuple[int, int]:
+    """Send every batch, retrying 503/429 after Retry-After like an OTLP exporter; (sent, retries)."""
+    queue = list(enumerate(batches))
+    lock = threading.Lock()
+    retries = 0
+
+    def worker() -> None:
+        nonlocal retries
+        with httpx.Client(headers={"Content-Type": "application/x-protobuf"}, timeout=60) as client:
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    _, body = queue.pop()
+                while True:
+                    response = client.post(url, content=body)
+                    if response.status_code == 200:
+                        break
+                    if response.status_code not in (429, 503):
+                        raise RuntimeError(
+                            f"unexpected {response.status_code}: {response.content!r}"
+                        )
+                    with lock:
+                        retries += 1
+                    time.sleep(float(response.headers.get("retry-after", "1")) / 10)
+
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return len(batches) * 512, retries
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def query_latencies(data: Path, trace_ids: list[str]) -> tuple[list[float], float]:
+    """Trace lookup by id (each id once) and one 15-minute service-map query, in ms."""
+    with open_store(data) as store:
+        lookups = []
+        for trace_id in trace_ids:
+            start = time.perf_counter()
+            store.get_trace(trace_id)
+            lookups.append((time.perf_counter() - start) * 1000)
+        end = time.time_ns()
+        start = time.perf_counter()
+        observed_edges(store, end - 15 * 60_000_000_000, end)
+        return lookups, (time.perf_counter() - start) * 1000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--batches", type=int, default=200)
+    parser.add_argument("--connections", type=int, default=4)
+    args = parser.parse_args()
+    rng = random.Random(7)
+    batches = [make_batch(rng) for _ in range(args.batches)]
+    ceiling = decode_ceiling(batches)
+
+    data = Path(tempfile.mkdtemp(prefix="interlock-ingest-"))
+    port = free_port()
+    collector = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "interlock",
+            "collector",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port)
+        url = f"http://127.0.0.1:{port}"
+        cpu_before = cpu_seconds(collector.pid)
+        start = time.perf_counter()
+        sent, retries = send_all(f"{url}/v1/traces", batches, args.connections)
+        accepted_s = time.perf_counter() - start
+        while httpx.get(f"{url}/healthz").json()["spans_stored"] < sent:
+            time.sleep(0.02)
+        stored_s = time.perf_counter() - start
+        cpu_used = cpu_seconds(collector.pid) - cpu_before
+        peak = peak_rss_mib(collector.pid)
+    finally:
+        collector.send_signal(signal.SIGINT)
+        collector.wait(timeout=60)
+    with sqlite3.connect(data / "spans.db") as db:
+        on_disk = db.execute("SELECT COUNT(*) FROM spans").fetchone()[0]
+        trace_ids = [
+            row[0] for row in db.execute("SELECT trace_id FROM spans ORDER BY random() LIMIT 200")
+        ]
+    lookup_ms, map_ms = query_latencies(data, trace_ids)
+    stored_rate = sent / stored_s
+    print(
+        f"batches: {args.batches} x 512 spans, {len(batches[0]) // 1024} KiB each; {args.connections} connections"
+    )
+    print(f"protobuf decode alone (ceiling): {ceiling:,.0f} spans/s")
+    print(
+        f"accepted (HTTP 200):             {sent / accepted_s:,.0f} spans/s  ({retries} retries after 503)"
+    )
+    print(
+        f"durably stored in SQLite:        {stored_rate:,.0f} spans/s  (goal {GOAL_SPANS_PER_S:,})"
+    )
+    print(
+        f"collector CPU: {cpu_used:.1f} s, so {sent / cpu_used:,.0f} spans per CPU-second (load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
+    )
+    print(f"lost: {sent - on_disk} of {sent}; collector peak RSS {peak:.0f} MiB")
+    print(
+        f"with {on_disk:,} spans stored: trace by id p50 {statistics.median(lookup_ms):.2f} ms, "
+        f"max {max(lookup_ms):.2f} ms; 15-minute service map {map_ms:.1f} ms"
+    )
+    verdict = "PASS" if stored_rate >= GOAL_SPANS_PER_S and on_disk == sent else "MISS"
+    print(verdict)
+    return 0 if verdict == "PASS" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""Telemetry: OTLP traces and logs in, the span store, trace queries and observed aggregates.
+
+Other packages use only the names below (`query_fingerprints` feeds the migration checks).
+"""
+
+from __future__ import annotations
+
+from interlock.telemetry.aggregates import LATENCY_BUCKETS_MS, quantile_ms
+from interlock.telemetry.collector import create_collector_app, run_collector
+from interlock.telemetry.intake import create_intake, mount_telemetry, open_span_store
+from interlock.telemetry.model import LogRecord, Span, SpanEvent, SpanKind, StatusCode
+from interlock.telemetry.otlp import PayloadError
+from interlock.telemetry.queries import (
+    ObservedEdge,
+    TraceView,
+    observed_edges,
+    open_store,
+    parse_duration_s,
+    search_traces,
+    show_trace,
+    since_unix_nano,
+)
+from interlock.telemetry.rca import (
+    Baseline,
+    ServiceSuspect,
+    Suspect,
+    TraceDiagnosis,
+    WindowDiagnosis,
+    diagnose_trace,
+    diagnose_window,
+    format_time,
+    parse_time_unix_nano,
+    rca_trace,
+    rca_window,
+)
+from interlock.telemetry.settings import TelemetrySettings
+from interlock.telemetry.sql_fingerprint import fingerprint_sql
+from interlock.telemetry.sqlite_store import SQLiteSpanStore
+from interlock.telemetry.store import (
+    AttributeFilter,
+    EdgeStats,
+    OperationStats,
+    QueryFingerprint,
+    SpanStore,
+    StoreCounters,
+    TraceQuery,
+    TraceSummary,
+)
+
+
+def query_fingerprints(store: SpanStore, service: str | None = None) -> list[QueryFingerprint]:
+    """The normalized SQL statements each service (or one service) was seen running, with counts."""
+    return store.query_fingerprints(service)
+
+
+__all__ = [
+    "LATENCY_BUCKETS_MS",
+    "AttributeFilter",
+    "Baseline",
+    "EdgeStats",
+    "LogRecord",
+    "ObservedEdge",
+    "OperationStats",
+    "PayloadError",
+    "QueryFingerprint",
+    "SQLiteSpanStore",
+    "ServiceSuspect",
+    "Span",
+    "SpanEvent",
+    "SpanKind",
+    "SpanStore",
+    "StatusCode",
+    "StoreCounters",
+    "Suspect",
+    "TelemetrySettings",
+    "TraceDiagnosis",
+    "TraceQuery",
+    "TraceSummary",
+    "TraceView",
+    "WindowDiagnosis",
+    "create_collector_app",
+    "create_intake",
+    "diagnose_trace",
+    "diagnose_window",
+    "fingerprint_sql",
+    "format_time",
+    "mount_telemetry",
+    "observed_edges",
+    "open_span_store",
+    "open_store",
+    "parse_duration_s",
+    "parse_time_unix_nano",
+    "quantile_ms",
+    "query_fingerprints",
+    "rca_trace",
+    "rca_window",
+    "run_collector",
+    "search_traces",
+    "show_trace",
+    "since_unix_nano",
+]

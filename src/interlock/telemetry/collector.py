@@ -1,0 +1,42 @@
+"""The standalone OTLP collector: the intake and its store as one small ASGI app on uvicorn.
+
+`interlock collector` runs it; `interlock server` mounts the same intake with `mount_telemetry`.
+"""
+
+from __future__ import annotations
+
+import uvicorn
+from fastapi import FastAPI
+
+from interlock.telemetry.intake import mount_telemetry
+from interlock.telemetry.settings import TelemetrySettings
+from interlock.telemetry.store import SpanStore
+
+
+def create_collector_app(settings: TelemetrySettings) -> FastAPI:
+    """An app serving `POST /v1/traces`, `POST /v1/logs` and `GET /healthz`."""
+    app = FastAPI(title="Interlock OTLP collector", docs_url=None, redoc_url=None)
+    store = mount_telemetry(app, settings.data_dir, settings)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, int]:
+        counters = store.counters
+        return {
+            "spans_received": counters.spans_received,
+            "spans_stored": counters.spans_stored,
+            "logs_stored": counters.logs_stored,
+            "refused_batches": counters.refused_batches,
+        }
+
+    return app
+
+
+def collector_store(app: FastAPI) -> SpanStore:
+    """The span store behind an app made by `create_collector_app` or `mount_telemetry`."""
+    store: SpanStore = app.state.span_store
+    return store
+
+
+def run_collector(settings: TelemetrySettings, host: str = "127.0.0.1", port: int = 4318) -> None:
+    """Serve the collector until interrupted; the store is flushed and closed on the way out."""
+    uvicorn.run(create_collector_app(settings), host=host, port=port, log_level="warning")

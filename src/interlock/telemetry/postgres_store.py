@@ -1,0 +1,371 @@
+"""The team-server span store: the same tables in a PostgreSQL schema, written with COPY.
+
+Several `interlock server` processes can share one database; aggregates merge by upsert.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+
+from interlock.telemetry.aggregates import AggregateDelta
+from interlock.telemetry.model import LogRecord, Span
+from interlock.telemetry.queued_store import QueuedSpanStore
+from interlock.telemetry.row_codec import log_from_row, log_rows, span_from_row, span_rows
+from interlock.telemetry.settings import TelemetrySettings
+from interlock.telemetry.store import (
+    EdgeStats,
+    OperationStats,
+    QueryFingerprint,
+    TraceQuery,
+    TraceSummary,
+)
+
+SCHEMA = "interlock_telemetry"
+_SPAN_COLUMNS = (
+    "trace_id, span_id, parent_span_id, service, name, kind, start_ns, end_ns, duration_ns, "
+    "status_code, status_message, attributes, resource, events, scope"
+)
+_LOG_COLUMNS = (
+    "time_ns, observed_ns, trace_id, span_id, service, severity_number, severity_text, body, "
+    "attributes, resource, event_name, scope"
+)
+_DDL = f"""
+CREATE SCHEMA IF NOT EXISTS {SCHEMA};
+SET search_path TO {SCHEMA};
+CREATE TABLE IF NOT EXISTS spans (
+    trace_id TEXT NOT NULL, span_id TEXT NOT NULL, parent_span_id TEXT,
+    service TEXT NOT NULL, name TEXT NOT NULL, kind SMALLINT NOT NULL,
+    start_ns BIGINT NOT NULL, end_ns BIGINT NOT NULL, duration_ns BIGINT NOT NULL,
+    status_code SMALLINT NOT NULL, status_message TEXT NOT NULL,
+    attributes JSONB NOT NULL, resource JSONB NOT NULL, events JSONB NOT NULL, scope TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS spans_by_trace ON spans (trace_id);
+CREATE INDEX IF NOT EXISTS spans_by_service_time ON spans (service, start_ns);
+CREATE INDEX IF NOT EXISTS spans_by_time ON spans USING brin (start_ns);
+CREATE TABLE IF NOT EXISTS logs (
+    time_ns BIGINT NOT NULL, observed_ns BIGINT NOT NULL, trace_id TEXT, span_id TEXT,
+    service TEXT NOT NULL, severity_number SMALLINT NOT NULL, severity_text TEXT NOT NULL,
+    body JSONB NOT NULL, attributes JSONB NOT NULL, resource JSONB NOT NULL,
+    event_name TEXT NOT NULL, scope TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS logs_by_trace ON logs (trace_id);
+CREATE INDEX IF NOT EXISTS logs_by_service_time ON logs (service, time_ns);
+CREATE INDEX IF NOT EXISTS logs_by_time ON logs USING brin (time_ns);
+CREATE TABLE IF NOT EXISTS edge_minutes (
+    caller TEXT NOT NULL, callee TEXT NOT NULL, callee_kind TEXT NOT NULL, minute BIGINT NOT NULL,
+    calls BIGINT NOT NULL, errors BIGINT NOT NULL, total_ms DOUBLE PRECISION NOT NULL,
+    histogram BIGINT[] NOT NULL, PRIMARY KEY (caller, callee, callee_kind, minute)
+);
+CREATE INDEX IF NOT EXISTS edge_minutes_by_time ON edge_minutes (minute);
+CREATE TABLE IF NOT EXISTS operation_minutes (
+    service TEXT NOT NULL, operation TEXT NOT NULL, minute BIGINT NOT NULL,
+    calls BIGINT NOT NULL, errors BIGINT NOT NULL, total_ms DOUBLE PRECISION NOT NULL,
+    histogram BIGINT[] NOT NULL, PRIMARY KEY (service, operation, minute)
+);
+CREATE INDEX IF NOT EXISTS operation_minutes_by_time ON operation_minutes (minute);
+CREATE TABLE IF NOT EXISTS query_fingerprints (
+    service TEXT NOT NULL, fingerprint TEXT NOT NULL, db_system TEXT NOT NULL,
+    database TEXT NOT NULL, normalized TEXT NOT NULL, count BIGINT NOT NULL,
+    first_seen_ns BIGINT NOT NULL, last_seen_ns BIGINT NOT NULL,
+    PRIMARY KEY (service, fingerprint)
+);
+"""
+_MERGE = """
+ON CONFLICT ({keys}) DO UPDATE SET calls = {table}.calls + excluded.calls,
+    errors = {table}.errors + excluded.errors, total_ms = {table}.total_ms + excluded.total_ms,
+    histogram = ARRAY(SELECT a + b FROM unnest({table}.histogram, excluded.histogram) AS t(a, b))
+"""
+_JSON_COLUMNS_SPAN = (11, 12, 13)
+_JSON_COLUMNS_LOG = (7, 8, 9)
+
+
+def _pg_safe(row: tuple[Any, ...], json_columns: tuple[int, ...]) -> tuple[Any, ...]:
+    # jsonb refuses the escaped NUL character that JSON allows; it carries no meaning here
+    if not any("\\u0000" in row[i] for i in json_columns):
+        return row
+    return tuple(v.replace("\\u0000", "") if i in json_columns else v for i, v in enumerate(row))
+
+
+class PostgresSpanStore(QueuedSpanStore[psycopg.Connection[Any]]):
+    """A `SpanStore` in schema `interlock_telemetry` of a PostgreSQL database (a libpq URL)."""
+
+    def __init__(self, url: str, settings: TelemetrySettings | None = None) -> None:
+        super().__init__(settings or TelemetrySettings())
+        self.url = url
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("SELECT pg_advisory_lock(74210)")  # two servers starting at once
+            try:
+                conn.execute(_DDL)
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(74210)")
+        self._start()
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        return psycopg.connect(self.url, options=f"-c search_path={SCHEMA}")
+
+    # --- writing (on the writer thread) --------------------------------------------------
+
+    def _open_writer(self) -> psycopg.Connection[Any]:
+        return self._connect()
+
+    def _close_writer(self, conn: psycopg.Connection[Any]) -> None:
+        conn.close()
+
+    def _reconnect(self, conn: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
+        if not conn.broken and not conn.closed:
+            return conn
+        try:
+            return self._connect()
+        except psycopg.OperationalError:  # still down: the next retry tries again
+            return conn
+
+    def _is_transient(self, error: Exception) -> bool:
+        return isinstance(error, psycopg.OperationalError | psycopg.errors.LockNotAvailable)
+
+    def _housekeeping(self, conn: psycopg.Connection[Any]) -> None:
+        self._retain(conn)
+
+    def apply_retention(self) -> int:
+        """Delete spans and logs past the retention settings now; the number of spans deleted."""
+        with self._connect() as conn:
+            return self._retain(conn)
+
+    def _retain(self, conn: psycopg.Connection[Any]) -> int:
+        settings, deleted = self.settings, 0
+        now_ns = time.time_ns()
+        with conn.transaction():
+            if settings.retention_hours > 0:
+                cutoff = now_ns - int(settings.retention_hours * 3_600_000_000_000)
+                deleted += conn.execute("DELETE FROM spans WHERE start_ns < %s", (cutoff,)).rowcount
+                conn.execute("DELETE FROM logs WHERE time_ns < %s", (cutoff,))
+            if settings.retention_max_spans > 0:
+                deleted += conn.execute(
+                    "DELETE FROM spans WHERE start_ns < (SELECT start_ns FROM spans "
+                    "ORDER BY start_ns DESC OFFSET %s LIMIT 1)",
+                    (settings.retention_max_spans - 1,),
+                ).rowcount
+            if settings.aggregate_retention_days > 0:
+                minute = now_ns // 1_000_000_000 - int(settings.aggregate_retention_days * 86_400)
+                conn.execute("DELETE FROM edge_minutes WHERE minute < %s", (minute,))
+                conn.execute("DELETE FROM operation_minutes WHERE minute < %s", (minute,))
+        return deleted
+
+    def _commit(
+        self,
+        conn: psycopg.Connection[Any],
+        spans: list[Span],
+        logs: list[LogRecord],
+        delta: AggregateDelta,
+    ) -> None:
+        with conn.transaction(), conn.cursor() as cursor:
+            if spans:
+                with cursor.copy(f"COPY spans ({_SPAN_COLUMNS}) FROM STDIN") as copy:
+                    for row in span_rows(spans):
+                        copy.write_row(_pg_safe(row, _JSON_COLUMNS_SPAN))
+            if logs:
+                with cursor.copy(f"COPY logs ({_LOG_COLUMNS}) FROM STDIN") as copy:
+                    for row in log_rows(logs):
+                        copy.write_row(_pg_safe(row, _JSON_COLUMNS_LOG))
+            if delta:
+                _write_delta(cursor, delta)
+
+    # --- reading -------------------------------------------------------------------------
+
+    @contextmanager
+    def _read(self) -> Iterator[psycopg.Connection[Any]]:
+        with self._connect() as conn:
+            yield conn
+
+    def get_trace(self, trace_id: str) -> list[Span]:
+        """Every stored span of one trace, by start time."""
+        with self._read() as conn:
+            rows = conn.execute(
+                _SPAN_SELECT + " WHERE trace_id = %s ORDER BY start_ns", (trace_id.lower(),)
+            )
+            return [span_from_row(row) for row in rows.fetchall()]
+
+    def logs_for_trace(self, trace_id: str) -> list[LogRecord]:
+        """The log records that carry this trace id, by time."""
+        with self._read() as conn:
+            rows = conn.execute(
+                _LOG_SELECT + " WHERE trace_id = %s ORDER BY time_ns", (trace_id.lower(),)
+            )
+            return [log_from_row(row) for row in rows.fetchall()]
+
+    def search(self, query: TraceQuery) -> list[TraceSummary]:
+        """Traces with at least one span matching all of `query`, newest first."""
+        where, params = _search_filter(query)
+        sql = (
+            f"SELECT trace_id, MIN(start_ns) AS first FROM spans WHERE {where} "
+            "GROUP BY trace_id ORDER BY first DESC LIMIT %s"
+        )
+        with self._read() as conn:
+            found = [row[0] for row in conn.execute(sql, (*params, query.limit)).fetchall()]
+            return [_summary(conn, trace_id) for trace_id in found]
+
+    def edges(
+        self, start_unix_nano: int | None = None, end_unix_nano: int | None = None
+    ) -> list[EdgeStats]:
+        """Observed edges per minute in the window (minutes that start inside it)."""
+        where, params = _minute_window(start_unix_nano, end_unix_nano)
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT caller, callee, callee_kind, minute, calls, errors, histogram FROM edge_minutes "
+                f"WHERE {where} ORDER BY minute, caller, callee",
+                params,
+            ).fetchall()
+        return [EdgeStats(r[0], r[1], r[2], r[3], r[4], r[5], tuple(r[6])) for r in rows]
+
+    def operations(
+        self,
+        service: str | None = None,
+        start_unix_nano: int | None = None,
+        end_unix_nano: int | None = None,
+    ) -> list[OperationStats]:
+        """RED figures per service, operation and minute in the window."""
+        where, params = _minute_window(start_unix_nano, end_unix_nano)
+        if service is not None:
+            where += " AND service = %s"
+            params = (*params, service)
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT service, operation, minute, calls, errors, total_ms, histogram "
+                f"FROM operation_minutes WHERE {where} ORDER BY minute, service, operation",
+                params,
+            ).fetchall()
+        return [OperationStats(r[0], r[1], r[2], r[3], r[4], r[5], tuple(r[6])) for r in rows]
+
+    def query_fingerprints(self, service: str | None = None) -> list[QueryFingerprint]:
+        """The normalized SQL each service runs, most frequent first."""
+        where, params = ("service = %s", (service,)) if service is not None else ("TRUE", ())
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT service, db_system, database, fingerprint, normalized, count, first_seen_ns, "
+                f"last_seen_ns FROM query_fingerprints WHERE {where} ORDER BY service, count DESC",
+                params,
+            ).fetchall()
+        return [QueryFingerprint(*row) for row in rows]
+
+
+_SPAN_SELECT = (
+    "SELECT trace_id, span_id, parent_span_id, service, name, kind, start_ns, end_ns, duration_ns, "
+    "status_code, status_message, attributes::text, resource::text, events::text, scope FROM spans"
+)
+_LOG_SELECT = (
+    "SELECT time_ns, observed_ns, trace_id, span_id, service, severity_number, severity_text, "
+    "body::text, attributes::text, resource::text, event_name, scope FROM logs"
+)
+
+
+def _write_delta(cursor: psycopg.Cursor[Any], delta: AggregateDelta) -> None:
+    if delta.edges:
+        cursor.executemany(
+            "INSERT INTO edge_minutes VALUES (%s,%s,%s,%s,%s,%s,%s,%s)"
+            + _MERGE.format(keys="caller, callee, callee_kind, minute", table="edge_minutes"),
+            [(*key, c.calls, c.errors, c.total_ms, c.histogram) for key, c in delta.edges.items()],
+        )
+    if delta.operations:
+        cursor.executemany(
+            "INSERT INTO operation_minutes VALUES (%s,%s,%s,%s,%s,%s,%s)"
+            + _MERGE.format(keys="service, operation, minute", table="operation_minutes"),
+            [
+                (*key, c.calls, c.errors, c.total_ms, c.histogram)
+                for key, c in delta.operations.items()
+            ],
+        )
+    if delta.fingerprints:
+        cursor.executemany(
+            "INSERT INTO query_fingerprints VALUES (%s,%s,%s,%s,%s,%s,%s,%s) "
+            "ON CONFLICT (service, fingerprint) DO UPDATE SET "
+            "count = query_fingerprints.count + excluded.count, "
+            "first_seen_ns = LEAST(query_fingerprints.first_seen_ns, excluded.first_seen_ns), "
+            "last_seen_ns = GREATEST(query_fingerprints.last_seen_ns, excluded.last_seen_ns)",
+            [
+                (
+                    service,
+                    fp,
+                    f.db_system,
+                    f.database,
+                    f.normalized,
+                    f.count,
+                    f.first_seen,
+                    f.last_seen,
+                )
+                for (service, fp), f in delta.fingerprints.items()
+            ],
+        )
+
+
+def _minute_window(start_ns: int | None, end_ns: int | None) -> tuple[str, tuple[Any, ...]]:
+    clauses, params = ["TRUE"], []
+    if start_ns is not None:
+        clauses.append("minute >= %s")
+        params.append(start_ns // 60_000_000_000 * 60)
+    if end_ns is not None:
+        clauses.append("minute < %s")
+        params.append(end_ns // 1_000_000_000)
+    return " AND ".join(clauses), tuple(params)
+
+
+def _search_filter(query: TraceQuery) -> tuple[str, tuple[Any, ...]]:
+    clauses: list[str] = ["TRUE"]
+    params: list[Any] = []
+    simple = (
+        ("service = %s", query.service),
+        ("name = %s", query.operation),
+        ("status_code = %s", None if query.status is None else int(query.status)),
+        (
+            "duration_ns >= %s",
+            None if query.min_duration_ms is None else int(query.min_duration_ms * 1e6),
+        ),
+        (
+            "duration_ns <= %s",
+            None if query.max_duration_ms is None else int(query.max_duration_ms * 1e6),
+        ),
+        ("start_ns >= %s", query.start_unix_nano),
+        ("start_ns < %s", query.end_unix_nano),
+    )
+    for clause, value in simple:
+        if value is not None:
+            clauses.append(clause)
+            params.append(value)
+    for attribute in query.attributes:
+        value = "COALESCE(attributes ->> %s, resource ->> %s)"
+        if attribute.substring:
+            escaped = attribute.value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            clauses.append(f"{value} LIKE %s")
+            params.extend([attribute.key, attribute.key, f"%{escaped}%"])
+        else:
+            clauses.append(f"{value} = %s")
+            params.extend([attribute.key, attribute.key, attribute.value])
+    return " AND ".join(clauses), tuple(params)
+
+
+def _summary(conn: psycopg.Connection[Any], trace_id: str) -> TraceSummary:
+    row = conn.execute(
+        "SELECT MIN(start_ns), MAX(end_ns), COUNT(*), COUNT(*) FILTER (WHERE status_code = 2), "
+        "array_agg(DISTINCT service ORDER BY service) FROM spans WHERE trace_id = %s",
+        (trace_id,),
+    ).fetchone()
+    root = conn.execute(
+        "SELECT service, name FROM spans WHERE trace_id = %s "
+        "ORDER BY parent_span_id IS NOT NULL, start_ns LIMIT 1",
+        (trace_id,),
+    ).fetchone()
+    assert row is not None and root is not None  # the trace was just found
+    first, last, count, errors, services = row
+    return TraceSummary(
+        trace_id=trace_id,
+        root_service=root[0],
+        root_name=root[1],
+        start_unix_nano=first,
+        duration_ms=(last - first) / 1_000_000,
+        span_count=count,
+        error_count=errors,
+        services=tuple(services),
+    )

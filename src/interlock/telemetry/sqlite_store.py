@@ -1,0 +1,340 @@
+"""The default span store: one SQLite file in WAL mode, written by one thread in batches.
+
+Requests only enqueue; a bounded queue pushes back when full, and `close()` flushes what is left.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from interlock.telemetry.aggregates import AggregateDelta
+from interlock.telemetry.model import LogRecord, Span
+from interlock.telemetry.queued_store import QueuedSpanStore
+from interlock.telemetry.row_codec import log_from_row, log_rows, span_from_row, span_rows
+from interlock.telemetry.settings import TelemetrySettings
+from interlock.telemetry.sqlite_retention import apply_retention
+from interlock.telemetry.store import (
+    EdgeStats,
+    OperationStats,
+    QueryFingerprint,
+    TraceQuery,
+    TraceSummary,
+)
+
+log = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS spans (
+    trace_id TEXT NOT NULL, span_id TEXT NOT NULL, parent_span_id TEXT,
+    service TEXT NOT NULL, name TEXT NOT NULL, kind INTEGER NOT NULL,
+    start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL, duration_ns INTEGER NOT NULL,
+    status_code INTEGER NOT NULL, status_message TEXT NOT NULL,
+    attributes TEXT NOT NULL, resource TEXT NOT NULL, events TEXT NOT NULL, scope TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS spans_by_trace ON spans (trace_id);
+CREATE INDEX IF NOT EXISTS spans_by_service_time ON spans (service, start_ns);
+CREATE TABLE IF NOT EXISTS logs (
+    time_ns INTEGER NOT NULL, observed_ns INTEGER NOT NULL, trace_id TEXT, span_id TEXT,
+    service TEXT NOT NULL, severity_number INTEGER NOT NULL, severity_text TEXT NOT NULL,
+    body TEXT NOT NULL, attributes TEXT NOT NULL, resource TEXT NOT NULL,
+    event_name TEXT NOT NULL, scope TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS logs_by_trace ON logs (trace_id);
+CREATE INDEX IF NOT EXISTS logs_by_service_time ON logs (service, time_ns);
+CREATE TABLE IF NOT EXISTS edge_minutes (
+    caller TEXT NOT NULL, callee TEXT NOT NULL, callee_kind TEXT NOT NULL, minute INTEGER NOT NULL,
+    calls INTEGER NOT NULL, errors INTEGER NOT NULL, total_ms REAL NOT NULL, histogram TEXT NOT NULL,
+    PRIMARY KEY (caller, callee, callee_kind, minute)
+);
+CREATE INDEX IF NOT EXISTS edge_minutes_by_time ON edge_minutes (minute);
+CREATE TABLE IF NOT EXISTS operation_minutes (
+    service TEXT NOT NULL, operation TEXT NOT NULL, minute INTEGER NOT NULL,
+    calls INTEGER NOT NULL, errors INTEGER NOT NULL, total_ms REAL NOT NULL, histogram TEXT NOT NULL,
+    PRIMARY KEY (service, operation, minute)
+);
+CREATE INDEX IF NOT EXISTS operation_minutes_by_time ON operation_minutes (minute);
+CREATE TABLE IF NOT EXISTS query_fingerprints (
+    service TEXT NOT NULL, fingerprint TEXT NOT NULL, db_system TEXT NOT NULL,
+    database TEXT NOT NULL, normalized TEXT NOT NULL, count INTEGER NOT NULL,
+    first_seen_ns INTEGER NOT NULL, last_seen_ns INTEGER NOT NULL,
+    PRIMARY KEY (service, fingerprint)
+);
+"""
+
+_COUNTS_UPSERT = """
+ON CONFLICT DO UPDATE SET calls = calls + excluded.calls, errors = errors + excluded.errors,
+    total_ms = total_ms + excluded.total_ms, histogram = histogram_add(histogram, excluded.histogram)
+"""
+
+
+def _histogram_add(left: str, right: str) -> str:
+    return json.dumps([a + b for a, b in zip(json.loads(left), json.loads(right), strict=True)])
+
+
+class SQLiteSpanStore(QueuedSpanStore[sqlite3.Connection]):
+    """A `SpanStore` on one SQLite file; spans are written off the request path."""
+
+    def __init__(self, path: Path, settings: TelemetrySettings | None = None) -> None:
+        super().__init__(settings or TelemetrySettings(data_dir=path.parent))
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = self._connect()
+        try:  # the schema exists before the first request
+            conn.executescript(_SCHEMA)
+        finally:
+            conn.close()
+        self._start()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")  # durable at each WAL checkpoint, safe on crash
+        conn.execute("PRAGMA busy_timeout=5000")
+        return conn
+
+    # --- writing (on the writer thread) --------------------------------------------------
+
+    def _open_writer(self) -> sqlite3.Connection:
+        conn = self._connect()
+        conn.create_function("histogram_add", 2, _histogram_add, deterministic=True)
+        return conn
+
+    def _close_writer(self, conn: sqlite3.Connection) -> None:
+        conn.close()
+
+    def _is_transient(self, error: Exception) -> bool:
+        text = str(error)
+        return isinstance(error, sqlite3.OperationalError) and any(
+            word in text for word in ("locked", "busy", "disk is full", "disk I/O error")
+        )
+
+    def _housekeeping(self, conn: sqlite3.Connection) -> None:
+        apply_retention(conn, self.settings, time.time_ns())
+
+    def apply_retention(self) -> int:
+        """Delete spans and logs past the retention settings now; the number of spans deleted."""
+        conn = self._connect()
+        try:
+            return apply_retention(conn, self.settings, time.time_ns())
+        finally:
+            conn.close()
+
+    def _commit(
+        self,
+        conn: sqlite3.Connection,
+        spans: list[Span],
+        logs: list[LogRecord],
+        delta: AggregateDelta,
+    ) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if spans:
+                conn.executemany(
+                    "INSERT INTO spans VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", span_rows(spans)
+                )
+            if logs:
+                conn.executemany(
+                    "INSERT INTO logs VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", log_rows(logs)
+                )
+            if delta:
+                _write_delta(conn, delta)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    # --- reading -------------------------------------------------------------------------
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(self.path, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA query_only=1")
+            yield conn
+        finally:
+            conn.close()
+
+    def get_trace(self, trace_id: str) -> list[Span]:
+        """Every stored span of one trace, by start time."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT * FROM spans WHERE trace_id = ? ORDER BY start_ns", (trace_id.lower(),)
+            ).fetchall()
+        return [span_from_row(row) for row in rows]
+
+    def logs_for_trace(self, trace_id: str) -> list[LogRecord]:
+        """The log records that carry this trace id, by time."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT * FROM logs WHERE trace_id = ? ORDER BY time_ns", (trace_id.lower(),)
+            ).fetchall()
+        return [log_from_row(row) for row in rows]
+
+    def search(self, query: TraceQuery) -> list[TraceSummary]:
+        """Traces with at least one span matching all of `query`, newest first."""
+        where, params = _search_filter(query)
+        sql = (
+            f"SELECT trace_id, MIN(start_ns) AS first FROM spans WHERE {where} "
+            "GROUP BY trace_id ORDER BY first DESC LIMIT ?"
+        )
+        with self._read() as conn:
+            found = [row[0] for row in conn.execute(sql, (*params, query.limit))]
+            return [_summary(conn, trace_id) for trace_id in found]
+
+    def edges(
+        self, start_unix_nano: int | None = None, end_unix_nano: int | None = None
+    ) -> list[EdgeStats]:
+        """Observed edges per minute in the window (minutes that start inside it)."""
+        where, params = _minute_window(start_unix_nano, end_unix_nano)
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT caller, callee, callee_kind, minute, calls, errors, histogram FROM edge_minutes "
+                f"WHERE {where} ORDER BY minute, caller, callee",
+                params,
+            ).fetchall()
+        return [
+            EdgeStats(r[0], r[1], r[2], r[3], r[4], r[5], tuple(json.loads(r[6]))) for r in rows
+        ]
+
+    def operations(
+        self,
+        service: str | None = None,
+        start_unix_nano: int | None = None,
+        end_unix_nano: int | None = None,
+    ) -> list[OperationStats]:
+        """RED figures per service, operation and minute in the window."""
+        where, params = _minute_window(start_unix_nano, end_unix_nano)
+        if service is not None:
+            where += " AND service = ?"
+            params = (*params, service)
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT service, operation, minute, calls, errors, total_ms, histogram "
+                f"FROM operation_minutes WHERE {where} ORDER BY minute, service, operation",
+                params,
+            ).fetchall()
+        return [
+            OperationStats(r[0], r[1], r[2], r[3], r[4], r[5], tuple(json.loads(r[6])))
+            for r in rows
+        ]
+
+    def query_fingerprints(self, service: str | None = None) -> list[QueryFingerprint]:
+        """The normalized SQL each service runs, most frequent first."""
+        where, params = ("service = ?", (service,)) if service is not None else ("1", ())
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT service, db_system, database, fingerprint, normalized, count, first_seen_ns, "
+                f"last_seen_ns FROM query_fingerprints WHERE {where} ORDER BY service, count DESC",
+                params,
+            ).fetchall()
+        return [QueryFingerprint(*row) for row in rows]
+
+
+def _write_delta(conn: sqlite3.Connection, delta: AggregateDelta) -> None:
+    conn.executemany(
+        f"INSERT INTO edge_minutes VALUES (?,?,?,?,?,?,?,?) {_COUNTS_UPSERT}",
+        [
+            (*key, c.calls, c.errors, c.total_ms, json.dumps(c.histogram))
+            for key, c in delta.edges.items()
+        ],
+    )
+    conn.executemany(
+        f"INSERT INTO operation_minutes VALUES (?,?,?,?,?,?,?) {_COUNTS_UPSERT}",
+        [
+            (*key, c.calls, c.errors, c.total_ms, json.dumps(c.histogram))
+            for key, c in delta.operations.items()
+        ],
+    )
+    conn.executemany(
+        "INSERT INTO query_fingerprints VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET "
+        "count = count + excluded.count, first_seen_ns = MIN(first_seen_ns, excluded.first_seen_ns), "
+        "last_seen_ns = MAX(last_seen_ns, excluded.last_seen_ns)",
+        [
+            (service, fp, f.db_system, f.database, f.normalized, f.count, f.first_seen, f.last_seen)
+            for (service, fp), f in delta.fingerprints.items()
+        ],
+    )
+
+
+def _minute_window(start_ns: int | None, end_ns: int | None) -> tuple[str, tuple[Any, ...]]:
+    clauses, params = ["1"], []
+    if start_ns is not None:
+        clauses.append("minute >= ?")
+        params.append(start_ns // 60_000_000_000 * 60)
+    if end_ns is not None:
+        clauses.append("minute < ?")
+        params.append(end_ns // 1_000_000_000)
+    return " AND ".join(clauses), tuple(params)
+
+
+def _search_filter(query: TraceQuery) -> tuple[str, tuple[Any, ...]]:
+    clauses: list[str] = ["1"]
+    params: list[Any] = []
+    if query.service is not None:
+        clauses.append("service = ?")
+        params.append(query.service)
+    if query.operation is not None:
+        clauses.append("name = ?")
+        params.append(query.operation)
+    if query.status is not None:
+        clauses.append("status_code = ?")
+        params.append(int(query.status))
+    if query.min_duration_ms is not None:
+        clauses.append("duration_ns >= ?")
+        params.append(int(query.min_duration_ms * 1_000_000))
+    if query.max_duration_ms is not None:
+        clauses.append("duration_ns <= ?")
+        params.append(int(query.max_duration_ms * 1_000_000))
+    if query.start_unix_nano is not None:
+        clauses.append("start_ns >= ?")
+        params.append(query.start_unix_nano)
+    if query.end_unix_nano is not None:
+        clauses.append("start_ns < ?")
+        params.append(query.end_unix_nano)
+    for attribute in query.attributes:
+        path = '$."' + attribute.key.replace('"', '""') + '"'
+        value = "CAST(COALESCE(json_extract(attributes, ?), json_extract(resource, ?)) AS TEXT)"
+        if attribute.substring:
+            escaped = attribute.value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            clauses.append(f"{value} LIKE ? ESCAPE '\\'")
+            params.extend([path, path, f"%{escaped}%"])
+        else:
+            clauses.append(f"{value} = ?")
+            params.extend([path, path, attribute.value])
+    return " AND ".join(clauses), tuple(params)
+
+
+def _summary(conn: sqlite3.Connection, trace_id: str) -> TraceSummary:
+    first, last, count, errors = conn.execute(
+        "SELECT MIN(start_ns), MAX(end_ns), COUNT(*), SUM(status_code = 2) FROM spans WHERE trace_id = ?",
+        (trace_id,),
+    ).fetchone()
+    root = conn.execute(
+        "SELECT service, name FROM spans WHERE trace_id = ? "
+        "ORDER BY parent_span_id IS NOT NULL, start_ns LIMIT 1",
+        (trace_id,),
+    ).fetchone()
+    services = [
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT service FROM spans WHERE trace_id = ? ORDER BY 1", (trace_id,)
+        )
+    ]
+    return TraceSummary(
+        trace_id=trace_id,
+        root_service=root[0],
+        root_name=root[1],
+        start_unix_nano=first,
+        duration_ms=(last - first) / 1_000_000,
+        span_count=count,
+        error_count=errors or 0,
+        services=tuple(services),
+    )

@@ -1,0 +1,375 @@
+"""The SQLite span store: queries, aggregates kept as spans arrive, sampling."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from interlock.telemetry import (
+    AttributeFilter,
+    LogRecord,
+    Span,
+    SpanKind,
+    SQLiteSpanStore,
+    StatusCode,
+    TelemetrySettings,
+    TraceQuery,
+    observed_edges,
+    quantile_ms,
+    query_fingerprints,
+)
+from interlock.telemetry.postgres_store import PostgresSpanStore
+
+T0 = (time.time_ns() // 60_000_000_000 - 10) * 60_000_000_000  # ten minutes ago, on a minute
+MS = 1_000_000
+
+
+def _span(
+    trace: int,
+    span: int,
+    service: str,
+    name: str,
+    *,
+    parent: int | None = None,
+    kind: SpanKind = SpanKind.INTERNAL,
+    start_ms: int = 0,
+    duration_ms: int = 10,
+    error: bool = False,
+    **attributes: object,
+) -> Span:
+    return Span(
+        trace_id=f"{trace:032x}",
+        span_id=f"{span:016x}",
+        parent_span_id=None if parent is None else f"{parent:016x}",
+        name=name,
+        kind=kind,
+        start_unix_nano=T0 + start_ms * MS,
+        end_unix_nano=T0 + (start_ms + duration_ms) * MS,
+        service=service,
+        status_code=StatusCode.ERROR if error else StatusCode.UNSET,
+        attributes={k.replace("_", "."): v for k, v in attributes.items()},
+    )
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., Any]]:
+    """Open a store of this backend with settings overrides; each call opens the same data."""
+    opened: list[Any] = []
+    url = None
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres").create_database(
+            f"spans_{abs(hash(tmp_path)) % 10**8}"
+        )
+
+    def open_(**overrides: Any) -> Any:
+        settings = TelemetrySettings(data_dir=tmp_path, **overrides)
+        store = (
+            SQLiteSpanStore(tmp_path / "spans.db", settings)
+            if url is None
+            else PostgresSpanStore(url, settings)
+        )
+        opened.append(store)
+        return store
+
+    yield open_
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
+def store(open_store: Callable[..., Any]) -> Any:
+    """A store with the default settings, in SQLite and in PostgreSQL."""
+    return open_store()
+
+
+def _checkout_trace(trace: int, error: bool = False, duration_ms: int = 30) -> list[Span]:
+    return [
+        _span(
+            trace,
+            1,
+            "gateway",
+            "GET /checkout",
+            kind=SpanKind.SERVER,
+            duration_ms=duration_ms + 10,
+            error=error,
+        ),
+        _span(
+            trace,
+            2,
+            "gateway",
+            "POST /orders",
+            parent=1,
+            kind=SpanKind.CLIENT,
+            start_ms=1,
+            duration_ms=duration_ms,
+            error=error,
+        ),
+        _span(
+            trace,
+            3,
+            "orders",
+            "POST /orders",
+            parent=2,
+            kind=SpanKind.SERVER,
+            start_ms=2,
+            duration_ms=duration_ms - 5,
+            error=error,
+            http_route="/orders",
+        ),
+        _span(
+            trace,
+            4,
+            "orders",
+            "INSERT orders",
+            parent=3,
+            kind=SpanKind.CLIENT,
+            start_ms=3,
+            duration_ms=2,
+            db_system="postgresql",
+            db_name="orders",
+            db_statement=f"INSERT INTO orders (id, total) VALUES ({trace}, 9.5)",
+        ),
+    ]
+
+
+def test_trace_is_read_back_in_start_order(store: Any) -> None:
+    store.offer_spans(list(reversed(_checkout_trace(7))))
+    store.flush()
+    assert ["1", "2", "3", "4"] == [s.span_id.lstrip("0") for s in store.get_trace(f"{7:032x}")]
+
+
+def test_search_filters_by_service_status_duration_and_attribute(store: Any) -> None:
+    store.offer_spans(
+        _checkout_trace(1) + _checkout_trace(2, error=True) + _checkout_trace(3, duration_ms=900)
+    )
+    store.flush()
+
+    def ids(query: TraceQuery) -> set[int]:
+        return {int(t.trace_id, 16) for t in store.search(query)}
+
+    assert {1, 2, 3} == ids(TraceQuery(service="orders"))
+    assert {2} == ids(TraceQuery(status=StatusCode.ERROR))
+    assert {3} == ids(TraceQuery(service="gateway", min_duration_ms=500))
+    assert {1, 2} == ids(TraceQuery(operation="POST /orders", max_duration_ms=100))
+    assert {1, 2, 3} == ids(TraceQuery(attributes=(AttributeFilter.parse("http.route=/orders"),)))
+    assert {3} == ids(TraceQuery(attributes=(AttributeFilter.parse("db.statement~(3, 9"),)))
+    assert set() == ids(TraceQuery(service="nobody"))
+
+
+def test_search_summary_describes_the_root(store: Any) -> None:
+    store.offer_spans(_checkout_trace(5, error=True))
+    store.flush()
+    [summary] = store.search(TraceQuery())
+    assert ("gateway", "GET /checkout", 4, 3, ("gateway", "orders")) == (
+        summary.root_service,
+        summary.root_name,
+        summary.span_count,
+        summary.error_count,
+        summary.services,
+    )
+    assert 40.0 == summary.duration_ms
+
+
+def test_logs_are_found_by_trace(store: Any) -> None:
+    record = LogRecord(
+        T0, T0, 17, "ERROR", "payment failed", "orders", f"{9:032x}", f"{3:016x}", {"order.id": 3}
+    )
+    store.offer_logs([record])
+    store.flush()
+    assert [record] == store.logs_for_trace(f"{9:032x}")
+
+
+def test_client_server_pairs_become_service_edges(store: Any) -> None:
+    """The pair is matched even when the server span arrives in an earlier batch."""
+    first, second = _checkout_trace(1), _checkout_trace(2, error=True)
+    store.offer_spans([first[2]])
+    store.flush()
+    store.offer_spans([first[0], first[1], first[3], *second])
+    store.flush()
+    edges = {(e.caller, e.callee, e.callee_kind): (e.calls, e.errors) for e in store.edges()}
+    assert {
+        ("gateway", "orders", "service"): (2, 1),
+        ("orders", "orders", "database"): (2, 0),
+    } == edges
+
+
+def test_callee_without_spans_becomes_a_node_when_the_store_closes(
+    open_store: Callable[..., Any],
+) -> None:
+    store = open_store()
+    store.offer_spans(
+        [
+            _span(1, 1, "payments", "POST /charge", kind=SpanKind.CLIENT, peer_service="stripe"),
+            _span(
+                1,
+                2,
+                "payments",
+                "publish",
+                kind=SpanKind.PRODUCER,
+                messaging_system="kafka",
+                messaging_destination_name="charges",
+            ),
+            _span(
+                1,
+                3,
+                "payments",
+                "SELECT",
+                kind=SpanKind.CLIENT,
+                **{"db.system.name": "postgresql", "server.address": "db1"},
+            ),
+        ]
+    )
+    store.close()
+    reopened = open_store()
+    try:
+        edges = {(e.caller, e.callee, e.callee_kind) for e in reopened.edges()}
+    finally:
+        reopened.close()
+    assert {
+        ("payments", "stripe", "service"),
+        ("payments", "charges", "queue"),
+        ("payments", "db1", "database"),
+    } == edges
+
+
+def test_red_metrics_per_operation_and_minute(store: Any) -> None:
+    store.offer_spans(
+        _checkout_trace(1) + _checkout_trace(2, error=True) + _checkout_trace(3, duration_ms=900)
+    )
+    store.flush()
+    [checkout] = [o for o in store.operations("gateway") if o.operation == "GET /checkout"]
+    assert (3, 1, T0 // 1_000_000_000 // 60 * 60) == (
+        checkout.calls,
+        checkout.errors,
+        checkout.minute_unix,
+    )
+    assert 1000.0 == quantile_ms(checkout.histogram, 0.95)
+
+
+def test_query_fingerprints_remove_literals(store: Any) -> None:
+    store.offer_spans(_checkout_trace(1) + _checkout_trace(2))
+    store.offer_spans(
+        [
+            _span(
+                3,
+                9,
+                "orders",
+                "q",
+                kind=SpanKind.CLIENT,
+                **{
+                    "db.query.text": "insert into orders (id, total) values (77, 1.25)",
+                    "db.system.name": "postgresql",
+                },
+            )
+        ]
+    )
+    store.flush()
+    [fingerprint] = query_fingerprints(store, service="orders")
+    assert (3, "postgresql", "INSERT INTO orders (id, total) VALUES ($1, $2)") == (
+        fingerprint.count,
+        fingerprint.db_system,
+        fingerprint.normalized,
+    )
+    assert [] == query_fingerprints(store, service="gateway")
+
+
+def test_sampling_keeps_errors_and_slow_traces_and_counts_everything(
+    open_store: Callable[..., Any],
+) -> None:
+    store = open_store(sample_rate=0.0, slow_ms=500)
+    try:
+        store.offer_spans(
+            _checkout_trace(1)
+            + _checkout_trace(2, error=True)
+            + _checkout_trace(3, duration_ms=900)
+        )
+        store.flush()
+        kept = {int(t.trace_id, 16) for t in store.search(TraceQuery())}
+        calls = sum(o.calls for o in store.operations("gateway") if o.operation == "GET /checkout")
+    finally:
+        store.close()
+    assert ({2, 3}, 3) == (kept, calls)
+
+
+def test_retention_deletes_spans_older_than_the_window(open_store: Callable[..., Any]) -> None:
+    """Spans from 100 days ago fall outside the 72-hour window; spans from now stay."""
+    store = open_store()
+    try:
+        old = -100 * 86_400_000
+        store.offer_spans([_span(1, n, "orders", "old", start_ms=old + n) for n in range(1, 5)])
+        store.offer_spans([_span(2, 1, "orders", "fresh")])
+        store.flush()
+        deleted = store.apply_retention()
+        remaining = {int(t.trace_id, 16) for t in store.search(TraceQuery())}
+    finally:
+        store.close()
+    assert (4, {2}) == (deleted, remaining)
+
+
+def test_retention_caps_the_number_of_spans(open_store: Callable[..., Any]) -> None:
+    store = open_store(retention_hours=0, retention_max_spans=3)
+    try:
+        store.offer_spans(_checkout_trace(1))
+        store.flush()
+        later = 60_000 * MS  # a minute later, so "oldest" means the same by time and by arrival
+        store.offer_spans(
+            [
+                replace(
+                    s,
+                    start_unix_nano=s.start_unix_nano + later,
+                    end_unix_nano=s.end_unix_nano + later,
+                )
+                for s in _checkout_trace(2)
+            ]
+        )
+        store.flush()
+        store.apply_retention()
+        kept = [(int(s.trace_id, 16), s.name) for s in store.get_trace(f"{2:032x}")]
+        gone = store.get_trace(f"{1:032x}")
+    finally:
+        store.close()
+    assert ([], 3) == (gone, len(kept))
+
+
+def test_observed_edges_merge_minutes_into_rates_and_quantiles(store: Any) -> None:
+    store.offer_spans(
+        _checkout_trace(1) + _checkout_trace(2, error=True) + _checkout_trace(3, duration_ms=900)
+    )
+    store.flush()
+    window = (T0, T0 + 2 * 60_000_000_000)
+    edges = {(e.caller, e.callee): e for e in observed_edges(store, *window)}
+    orders = edges[("gateway", "orders")]
+    assert (3, 1, 1.5, 1000.0) == (
+        orders.calls,
+        orders.errors,
+        orders.calls_per_minute,
+        orders.p95_ms,
+    )
+    assert "database" == edges[("orders", "orders")].callee_kind
+
+
+@pytest.mark.postgres
+def test_postgres_writer_reconnects_after_losing_its_connection(postgres: Any) -> None:
+    """Spans accepted while the connection is gone are written once it is back, not dropped."""
+    import psycopg
+
+    url = postgres.create_database("spans_reconnect")
+    store = PostgresSpanStore(url)
+    try:
+        store.offer_spans(_checkout_trace(1))
+        store.flush()
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        store.offer_spans(_checkout_trace(2))
+        assert store.flush(timeout=30)
+        assert 4 == len(store.get_trace(f"{2:032x}"))
+    finally:
+        store.close()
