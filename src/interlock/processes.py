@@ -206,3 +206,59 @@ def sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def process_start_time(pid: int) -> int | None:
+    """When `pid` started (clock ticks since boot, from /proc), to tell it from a reused pid."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces: fields are counted after its closing paren.
+    return int(stat.rsplit(")", 1)[1].split()[19])
+
+
+def live_group_members(pgid: int) -> list[int]:
+    """Pids of the processes of group `pgid` that still run (zombies do not count)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            members.append(int(entry.name))
+    return members
+
+
+def _reap(pid: int) -> None:
+    # Our own child (started in this process) must be waited for, or it stays a zombie.
+    with suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def stop_process_groups(pgids: Sequence[int], grace: float = 5.0) -> None:
+    """Stop detached children known only by their group id (recorded by another process).
+
+    SIGTERM each group, wait up to `grace` seconds for every member to exit, then SIGKILL
+    what is left; returns once no member of any group runs.
+    """
+    for pgid in pgids:
+        _signal_group(pgid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    remaining = list(pgids)
+    while remaining and time.monotonic() < deadline:
+        for pgid in remaining:
+            _reap(pgid)
+        remaining = [p for p in remaining if live_group_members(p)]
+        if remaining:
+            time.sleep(0.05)
+    for pgid in remaining:
+        _signal_group(pgid, signal.SIGKILL)
+    for pgid in remaining:
+        while live_group_members(pgid):
+            _reap(pgid)
+            time.sleep(0.02)
+        _reap(pgid)

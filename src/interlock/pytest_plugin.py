@@ -17,6 +17,8 @@ from interlock.errors import InterlockError
 DEFAULT_PACT_DIR = "pacts"
 DEFAULT_SPEC = "4"
 
+pytest_plugins = ["interlock.envs.pytest_fixtures"]  # `interlock_env`: a service test environment
+
 
 @dataclass
 class _Run:

@@ -1,18 +1,70 @@
-"""The root `interlock` command: registers every capability's command group."""
+"""The root `interlock` command: every capability's command group, imported when used.
+
+Each group lives in `interlock.cli.<module>` with a `register(root)` function. Importing
+them all costs more than a second (FastAPI, SQLAlchemy, OpenTelemetry...), so the root
+group knows which module provides which command and imports only the one that runs;
+`--help` still lists them all.
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
+from functools import cache
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from interlock import __version__
-from interlock.cli import catalog, chaos, contract, demo, env, migrate, rca, server, stub, telemetry
 from interlock.cli.output import console_err
 from interlock.errors import UserInputError
 
+# Top-level command -> the module whose `register(root)` adds it, in the order `--help` shows.
+COMMANDS: dict[str, str] = {
+    "catalog": "catalog",
+    "map": "catalog",
+    "impact": "catalog",
+    "contract": "contract",
+    "stub": "stub",
+    "fault": "stub",
+    "chaos": "chaos",
+    "env": "env",
+    "migrate": "migrate",
+    "collector": "telemetry",
+    "traces": "telemetry",
+    "logs": "telemetry",
+    "rca": "rca",
+    "server": "server",
+    "demo": "demo",
+}
+
+
+@cache
+def _module_commands(module: str) -> Any:
+    """The click group holding what `interlock.cli.<module>` registers (typer's own click)."""
+    holder = typer.Typer()
+    holder.callback()(_no_options)  # a callback makes it a group even with one command
+    importlib.import_module(f"interlock.cli.{module}").register(holder)
+    return typer.main.get_command(holder)
+
+
+def _no_options() -> None:
+    """Stands in for the root's own callback while the module's commands are collected."""
+
+
+class _LazyGroup(TyperGroup):
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        module = COMMANDS.get(cmd_name)
+        return None if module is None else _module_commands(module).get_command(ctx, cmd_name)
+
+
 app = typer.Typer(
     name="interlock",
+    cls=_LazyGroup,
     help=(
         "Interlock: contracts, stubs, migration safety and observability for services.\n\n"
         "Exit codes: 0 success, 1 findings, 2 usage or input error."
@@ -38,22 +90,10 @@ def root(
     """Interlock: where backend services meet."""
 
 
-catalog.register(app)
-contract.register(app)
-stub.register(app)
-chaos.register(app)
-env.register(app)
-migrate.register(app)
-telemetry.register(app)
-rca.register(app)
-server.register(app)
-demo.register(app)
-
-
-def main() -> None:
+def main(argv: list[str] | None = None) -> Any:
     """Run the CLI; a user's mistake prints one message and exits 2, never a traceback."""
     try:
-        code = app(standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
     except UserInputError as error:
         console_err.print(f"[bold red]error:[/] {error}", highlight=False)
         sys.exit(2)
