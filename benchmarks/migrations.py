@@ -1,6 +1,8 @@
-"""Lint speed: Interlock against squawk-cli on the same generated corpus, in the same run.
+"""Migration checks, timed: lint against squawk-cli, and the dry run on a 1,000,000-row copy.
 
-Run: `.venv/bin/python benchmarks/migrations.py [--statements N]`; prints statements/s and the ratio.
+Run: `.venv/bin/python benchmarks/migrations.py [--statements N] [--rows N] [--skip-dry-run]`;
+prints lint statements/s for both tools and their ratio, then the dry run's copy and total time
+for the example shop's proposed inventory migrations (a throwaway PostgreSQL is started).
 """
 
 from __future__ import annotations
@@ -72,7 +74,65 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--statements", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--rows", type=int, default=1_000_000, help="rows in products for the dry run"
+    )
+    parser.add_argument("--skip-dry-run", action="store_true")
     args = parser.parse_args()
+    lint_benchmark(args)
+    if not args.skip_dry_run:
+        dry_run_benchmark(args.rows)
+
+
+def dry_run_benchmark(rows: int) -> None:
+    """The example's rename and expand migrations dry-run on a copy of `rows` products."""
+    import psycopg
+
+    from interlock.contracts import load_database_contracts
+    from interlock.envs import start_postgres
+    from interlock.migrations import read_migrations
+    from interlock.migrations.dryrun import dry_run
+
+    shop = Path(__file__).resolve().parents[1] / "examples" / "shop"
+    queries = [
+        q for c in load_database_contracts([shop / "orders" / "contracts"]) for q in c.queries
+    ]
+    server = start_postgres()
+    try:
+        url = server.create_database("inventory")
+        started = time.perf_counter()
+        with psycopg.connect(url) as conn:
+            for name in ("000001_create_products.up.sql", "000002_index_products_sku.up.sql"):
+                conn.execute((shop / "inventory" / "migrations" / name).read_text())  # type: ignore[arg-type]
+            conn.execute(
+                "CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL)"
+            )
+            conn.execute("INSERT INTO schema_migrations VALUES (2, false)")
+            conn.execute(
+                "INSERT INTO products (id, sku, name, price, stock) "
+                "SELECT g, 'sku-' || g, 'product ' || g, g %% 5000, 10 FROM generate_series(1, %s) g",
+                (rows,),
+            )
+        print(
+            f"\ndry run: products loaded with {rows:,} rows in {time.perf_counter() - started:.1f} s"
+        )
+        for proposal in ("rename-price", "expand-price"):
+            report = dry_run(
+                url, read_migrations(shop / "inventory" / "proposed" / proposal), contracts=queries
+            )
+            copy = report.copy
+            assert copy is not None
+            slowest = max(report.statements, key=lambda s: s.duration_ms)
+            print(
+                f"  {proposal:13} copy ({copy.method}) {copy.seconds:5.2f} s, total {report.total_seconds:5.2f} s, "
+                f"verdict {'safe' if report.ok else 'unsafe'}; slowest statement {slowest.duration_ms:,.0f} ms: "
+                f"{' '.join(slowest.sql.split())[:60]}"
+            )
+    finally:
+        server.stop()
+
+
+def lint_benchmark(args: argparse.Namespace) -> None:
     squawk = shutil.which("squawk") or str(Path(sys.executable).with_name("squawk"))
     interlock_cli = [sys.executable, "-m", "interlock", "migrate", "lint", "--format", "json"]
     with tempfile.TemporaryDirectory() as tmp:
