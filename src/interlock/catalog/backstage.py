@@ -15,6 +15,7 @@ from interlock.catalog.declarations import (
     Entity,
     Reference,
     check_name,
+    document_mapping,
     source_of,
     string_list,
 )
@@ -47,21 +48,9 @@ def parse_entity_ref(ref: str, default_kind: str) -> tuple[str, str]:
 def read_backstage(doc: Document, root: Path) -> Declarations:
     """Declarations from one Backstage document; `root` resolves `$text` paths."""
     out = Declarations()
-    value = doc.value
-    if not isinstance(value, dict):
-        out.finding("bad-document", "expected a mapping with apiVersion, kind, metadata", doc)
+    value = document_mapping(out, doc, ("apiVersion", "kind", "metadata"), API_VERSIONS)
+    if value is None:
         return out
-    missing = [key for key in ("apiVersion", "kind", "metadata") if key not in value]
-    if missing:
-        out.finding("missing-field", f"missing required field(s): {', '.join(missing)}", doc)
-        return out
-    if value["apiVersion"] not in API_VERSIONS:
-        out.finding(
-            "bad-field",
-            f"unknown apiVersion {value['apiVersion']!r}: expected one of {', '.join(API_VERSIONS)}",
-            doc,
-            "apiVersion",
-        )
     kind = value["kind"]
     if kind in IGNORED_KINDS:
         return out

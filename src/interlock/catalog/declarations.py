@@ -91,3 +91,28 @@ def string_list(out: Declarations, doc: Document, value: Any, *key: str | int) -
         out.finding("bad-field", f"'{key[-1]}' must be a list of names", doc, *key)
         return []
     return value
+
+
+def document_mapping(
+    out: Declarations, doc: Document, required: tuple[str, ...], api_versions: tuple[str, ...]
+) -> dict[str, Any] | None:
+    """The document as a mapping holding `required` keys, or None with a finding recorded.
+
+    An unknown apiVersion is reported but does not stop the reading.
+    """
+    value = doc.value
+    if not isinstance(value, dict):
+        out.finding("bad-document", f"expected a mapping with {', '.join(required)}", doc)
+        return None
+    missing = [key for key in required if key not in value]
+    if missing:
+        out.finding("missing-field", f"missing required field(s): {', '.join(missing)}", doc)
+        return None
+    if value["apiVersion"] not in api_versions:
+        out.finding(
+            "bad-field",
+            f"unknown apiVersion {value['apiVersion']!r}: expected one of {', '.join(api_versions)}",
+            doc,
+            "apiVersion",
+        )
+    return value

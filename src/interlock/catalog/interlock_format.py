@@ -28,6 +28,7 @@ from interlock.catalog.declarations import (
     Entity,
     Reference,
     check_name,
+    document_mapping,
     source_of,
     string_list,
 )
@@ -53,21 +54,9 @@ SERVICE_FIELDS = {
 
 def read_interlock(doc: Document) -> Declarations:
     out = Declarations()
-    value = doc.value
-    if not isinstance(value, dict):
-        out.finding("bad-document", "expected a mapping with apiVersion, kind, name", doc)
+    value = document_mapping(out, doc, ("apiVersion", "kind", "name"), (API_VERSION,))
+    if value is None:
         return out
-    missing = [key for key in ("apiVersion", "kind", "name") if key not in value]
-    if missing:
-        out.finding("missing-field", f"missing required field(s): {', '.join(missing)}", doc)
-        return out
-    if value["apiVersion"] != API_VERSION:
-        out.finding(
-            "bad-field",
-            f"unknown apiVersion {value['apiVersion']!r}: expected {API_VERSION!r}",
-            doc,
-            "apiVersion",
-        )
     if value["kind"] != "Service":
         out.finding(
             "unknown-kind", f"unknown kind {value['kind']!r}: expected 'Service'", doc, "kind"
