@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
+from interlock.contracts import validate_schema as validate
 from interlock.stubs import StubServer
-from interlock.stubs.openapi_schema import validate
 
 SPEC: dict[str, Any] = {
     "openapi": "3.1.0",

@@ -4,6 +4,14 @@ The public surface is listed in `__all__`; other packages import only these name
 """
 
 from interlock.contracts import match
+from interlock.contracts.compat import (
+    CompatReport,
+    InteractionCompat,
+    check_interaction,
+    check_pacts_against_spec,
+    compat_to_json,
+)
+from interlock.contracts.compat_body import CompatProblem
 from interlock.contracts.database import (
     ContractQuery,
     DatabaseContract,
@@ -56,6 +64,7 @@ from interlock.contracts.openapi_doc import (
     coerce_parameter,
     load_openapi,
     parse_openapi,
+    read_document_file,
 )
 from interlock.contracts.openapi_schema import resolve_ref, schema_example, validate_schema
 from interlock.contracts.pact_files import (
@@ -72,6 +81,14 @@ from interlock.contracts.pact_reader import (
     parse_response,
 )
 from interlock.contracts.pact_writer import pact_to_json, write_pact
+from interlock.contracts.spec_diff import (
+    AffectedInteraction,
+    SpecChange,
+    SpecDiff,
+    diff_specs,
+    diff_to_json,
+)
+from interlock.contracts.spec_diff_schema import ChangeSeverity
 from interlock.contracts.verification import (
     InteractionResult,
     MessageProducer,
@@ -84,7 +101,11 @@ from interlock.contracts.verification import (
 )
 
 __all__ = [
+    "AffectedInteraction",
     "Body",
+    "ChangeSeverity",
+    "CompatProblem",
+    "CompatReport",
     "ConsumerPact",
     "ContractDefinitionError",
     "ContractIndex",
@@ -96,6 +117,7 @@ __all__ = [
     "HttpResponse",
     "Interaction",
     "InteractionBuilder",
+    "InteractionCompat",
     "InteractionKind",
     "InteractionResult",
     "MatchingRule",
@@ -118,12 +140,19 @@ __all__ = [
     "RequestMatcher",
     "ResponseMatcher",
     "RuleList",
+    "SpecChange",
+    "SpecDiff",
     "UnexpectedRequest",
     "VerificationReport",
     "VerifyOptions",
     "WriteMode",
+    "check_interaction",
+    "check_pacts_against_spec",
     "coerce_parameter",
+    "compat_to_json",
     "contract_from_queries",
+    "diff_specs",
+    "diff_to_json",
     "find_pact_files",
     "generate_message",
     "generate_request",
@@ -145,6 +174,7 @@ __all__ = [
     "parse_pact",
     "parse_request",
     "parse_response",
+    "read_document_file",
     "report_to_json",
     "report_to_junit",
     "resolve_ref",

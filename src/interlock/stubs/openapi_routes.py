@@ -12,72 +12,46 @@ import re
 import zlib
 from typing import Any
 
-from interlock.errors import Position, SourceError
-from interlock.stubs.openapi_schema import example_value, resolve, validate
+from interlock.contracts import (
+    OpenApiOperation,
+    coerce_parameter,
+    parse_openapi,
+    resolve_ref,
+    schema_example,
+    validate_schema,
+)
 from interlock.stubs.stub_routes import ReplyContext, StubReply, StubRequest, StubRoute
-
-METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
-_TEMPLATE = re.compile(r"\{([^}/]+)\}")
-
-
-def _coerce(raw: str, schema: Any, root: Any) -> Any:
-    """A parameter's text as the type its schema wants, left as text when it does not parse."""
-    schema = resolve(schema, root)
-    kind = schema.get("type") if isinstance(schema, dict) else None
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), None)
-    try:
-        if kind == "integer":
-            return int(raw)
-        if kind == "number":
-            return float(raw)
-    except ValueError:
-        return raw
-    if kind == "boolean" and raw in ("true", "false"):
-        return raw == "true"
-    return raw
 
 
 class OpenApiRoute(StubRoute):
     """One operation of an OpenAPI document."""
 
     def __init__(
-        self, document: dict[str, Any], source: str, template: str, method: str, seed: int
+        self, document: dict[str, Any], source: str, operation: OpenApiOperation, seed: int
     ) -> None:
-        path_item = document["paths"][template]
-        operation = path_item[method]
-        where = f"$.paths[{template!r}].{method}"
+        spec = operation.operation
+        template, method = operation.template.text, operation.method
         self.document = document
         self.service = str(document.get("info", {}).get("title", "openapi"))
         self.source = source
         self.method = method.upper()
         self.template = template
-        self.id = str(operation.get("operationId") or f"{self.method} {template}")
-        self.description = str(operation.get("summary") or self.id)
-        names = _TEMPLATE.findall(template)
+        self.path_template = operation.template
+        self.id = str(spec.get("operationId") or f"{self.method} {template}")
+        self.description = str(spec.get("summary") or self.id)
+        names = operation.template.names
         if names:
-            pattern = "".join(
-                f"(?P<p{i}>[^/]+)" if i % 2 else re.escape(piece)
-                for i, piece in enumerate(_TEMPLATE.split(template))
-            )
-            self.regex: re.Pattern[str] | None = re.compile(pattern)
+            self.regex: re.Pattern[str] | None = operation.template.regex
             self.specificity = 10 - len(names)
         else:
             self.regex = None
             self.path = template
             self.specificity = 20
-        self.param_names = names
-        self.parameters = [
-            resolve(p, document)
-            for p in [*path_item.get("parameters", []), *operation.get("parameters", [])]
-        ]
-        self.body_spec = resolve(operation.get("requestBody"), document) or {}
+        self.param_names = list(names)
+        self.parameters = list(operation.parameters)
+        self.body_spec = resolve_ref(spec.get("requestBody"), document) or {}
         rng = random.Random(seed * 1_000_003 + zlib.crc32(f"{method} {template}".encode()))
-        responses = operation.get("responses")
-        if not isinstance(responses, dict) or not responses:
-            raise SourceError(
-                source, Position(path=f"{where}.responses"), "expected at least one response"
-            )
+        responses = spec["responses"]
         codes = sorted(str(c) for c in responses)
         self._replies = {
             code: self._response(responses[code], code, rng) for code in codes if code.isdigit()
@@ -89,7 +63,7 @@ class OpenApiRoute(StubRoute):
         return self.template
 
     def _response(self, spec: Any, code: str, rng: random.Random) -> StubReply:
-        response = resolve(spec, self.document) or {}
+        response = resolve_ref(spec, self.document) or {}
         status = int(code) if code.isdigit() else 200
         content: dict[str, Any] = response.get("content") or {}
         if not content:
@@ -99,10 +73,10 @@ class OpenApiRoute(StubRoute):
         if "example" in media:
             value = media["example"]
         elif isinstance(media.get("examples"), dict) and media["examples"]:
-            first = resolve(next(iter(media["examples"].values())), self.document)
+            first = resolve_ref(next(iter(media["examples"].values())), self.document)
             value = first.get("value") if isinstance(first, dict) else None
         else:
-            value = example_value(media.get("schema", {}), self.document, rng)
+            value = schema_example(media.get("schema", {}), self.document, rng)
         if "json" in media_type:
             body = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
         else:
@@ -110,12 +84,7 @@ class OpenApiRoute(StubRoute):
         return StubReply(status, (("content-type", media_type),), body)
 
     def _path_params(self, path: str) -> dict[str, str] | None:
-        if self.regex is None:
-            return {} if path == self.template else None
-        found = self.regex.fullmatch(path)
-        if found is None:
-            return None
-        return {name: found.group(f"p{2 * i + 1}") for i, name in enumerate(self.param_names)}
+        return self.path_template.match(path)
 
     def mismatches(self, request: StubRequest) -> list[str]:
         out = []
@@ -148,14 +117,16 @@ class OpenApiRoute(StubRoute):
                 if param.get("required") or place == "path":
                     out.append(f"{label}: required but missing")
                 continue
-            resolved = resolve(schema, self.document)
+            resolved = resolve_ref(schema, self.document)
             if isinstance(resolved, dict) and resolved.get("type") == "array":
-                value_of: Any = [_coerce(r, resolved.get("items", {}), self.document) for r in raw]
+                value_of: Any = [
+                    coerce_parameter(r, resolved.get("items", {}), self.document) for r in raw
+                ]
             else:
-                value_of = _coerce(raw[0], schema, self.document)
+                value_of = coerce_parameter(raw[0], schema, self.document)
             out.extend(
                 f"{label}: {v.removeprefix('$: ')}"
-                for v in validate(schema, value_of, self.document)
+                for v in validate_schema(schema, value_of, self.document)
             )
         out.extend(self._body_violations(request))
         return out
@@ -177,7 +148,7 @@ class OpenApiRoute(StubRoute):
             value = json.loads(request.body)
         except ValueError:
             return ["body: expected JSON"]
-        return [f"body {v}" for v in validate(media.get("schema", {}), value, self.document)]
+        return [f"body {v}" for v in validate_schema(media.get("schema", {}), value, self.document)]
 
     def reply(self, request: StubRequest, context: ReplyContext) -> StubReply:
         problems = self.violations(request)
@@ -200,23 +171,11 @@ class OpenApiRoute(StubRoute):
 
 def openapi_routes(document: Any, source: str, seed: int) -> tuple[str, list[StubRoute]]:
     """The document's title (the service name) and one route per operation."""
-    version = str(document.get("openapi", ""))
-    if not version.startswith("3."):
-        raise SourceError(
-            source, Position(path="$.openapi"), f"expected OpenAPI 3.0 or 3.1, found {version!r}"
-        )
-    paths = document.get("paths")
-    if not isinstance(paths, dict):
-        raise SourceError(source, Position(path="$.paths"), "expected an object of paths")
-    title = str((document.get("info") or {}).get("title") or "openapi")
-    name = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "openapi"
+    checked = parse_openapi(document, source)
+    name = re.sub(r"[^a-z0-9]+", "-", checked.title.lower()).strip("-") or "openapi"
     routes: list[StubRoute] = []
-    for template, item in paths.items():
-        if not isinstance(item, dict):
-            raise SourceError(source, Position(path=f"$.paths[{template!r}]"), "expected an object")
-        for method in METHODS:
-            if isinstance(item.get(method), dict):
-                route = OpenApiRoute(document, source, template, method, seed)
-                route.service = name
-                routes.append(route)
+    for operation in checked.operations:
+        route = OpenApiRoute(checked.data, source, operation, seed)
+        route.service = name
+        routes.append(route)
     return name, routes

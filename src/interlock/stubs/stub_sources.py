@@ -5,12 +5,10 @@ A SOURCE is a file or a directory, optionally prefixed `name=` to name the servi
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from interlock.contracts import read_document_file
 from interlock.errors import Position, SourceError, UserInputError
 from interlock.stubs.openapi_routes import openapi_routes
 from interlock.stubs.pact_routes import pact_routes
@@ -19,20 +17,6 @@ from interlock.stubs.stub_service import StubService
 from interlock.stubs.wiremock_routes import wiremock_routes
 
 _SUFFIXES = (".json", ".yaml", ".yml")
-
-
-def _read(path: Path) -> Any:
-    text = path.read_text(encoding="utf-8")
-    try:
-        if path.suffix == ".json":
-            return json.loads(text)
-        return yaml.safe_load(text)
-    except json.JSONDecodeError as error:
-        raise SourceError(str(path), Position(error.lineno, error.colno), error.msg) from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        position = Position(mark.line + 1, mark.column + 1) if mark is not None else None
-        raise SourceError(str(path), position, f"not valid YAML: {error}") from None
 
 
 def source_kind(data: Any) -> str:
@@ -49,7 +33,7 @@ def source_kind(data: Any) -> str:
 
 def routes_from_file(path: Path, name: str | None, seed: int) -> tuple[str, list[StubRoute]]:
     """The service a file stubs and its routes."""
-    data = _read(path)
+    data = read_document_file(path)
     kind = source_kind(data)
     if kind == "pact":
         provider, routes = pact_routes(path)

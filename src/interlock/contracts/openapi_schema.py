@@ -1,6 +1,6 @@
 """The JSON Schema subset OpenAPI 3.0/3.1 uses: validate a value, or make one from a seed.
 
-Covers type (3.1 type lists), nullable, properties, required, additionalProperties, items, enum,
+Shared by the stubs and the spec checks of contracts. Covers type (3.1 type lists), nullable, properties, required, additionalProperties, items, enum,
 const, format basics, numeric and length bounds, pattern, oneOf/anyOf/allOf and local `$ref`.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 MAX_DEPTH = 12
 
 
-def resolve(schema: Any, root: Any) -> Any:
+def resolve_ref(schema: Any, root: Any) -> Any:
     """Follow local `$ref`s (`#/components/schemas/Order`) until a schema without one."""
     seen = 0
     while isinstance(schema, dict) and "$ref" in schema and seen < 32:
@@ -31,6 +31,19 @@ def resolve(schema: Any, root: Any) -> Any:
         schema = node if node is not None else {}
         seen += 1
     return schema
+
+
+def resolve_pointer(schema: Any, root: Any, pointer: str) -> tuple[Any, str]:
+    """Like `resolve_ref`, also returning the JSON pointer of the schema finally reached."""
+    seen = 0
+    while isinstance(schema, dict) and "$ref" in schema and seen < 32:
+        ref = str(schema["$ref"])
+        if not ref.startswith("#"):
+            return {}, pointer
+        pointer = ref[1:]
+        schema = resolve_ref({"$ref": ref}, root)
+        seen += 1
+    return schema, pointer
 
 
 @lru_cache(maxsize=512)
@@ -80,7 +93,8 @@ def _format_ok(fmt: str, value: str) -> bool:
     return True
 
 
-def _types(schema: dict[str, Any]) -> list[str]:
+def schema_types(schema: dict[str, Any]) -> list[str]:
+    """The schema's `type` as a list (3.1 lists, 3.0 `nullable` adding "null"); [] when any."""
     kind = schema.get("type")
     kinds = list(kind) if isinstance(kind, list) else [kind] if isinstance(kind, str) else []
     if kinds and schema.get("nullable"):
@@ -88,13 +102,15 @@ def _types(schema: dict[str, Any]) -> list[str]:
     return kinds
 
 
-def validate(schema: Any, value: Any, root: Any, where: str = "$", depth: int = 0) -> list[str]:
+def validate_schema(
+    schema: Any, value: Any, root: Any, where: str = "$", depth: int = 0
+) -> list[str]:
     """Every violation of `schema` by `value`, each as `<json path>: <what was expected>`."""
-    schema = resolve(schema, root)
+    schema = resolve_ref(schema, root)
     if not isinstance(schema, dict) or depth > MAX_DEPTH:
         return []
     out: list[str] = []
-    kinds = _types(schema)
+    kinds = schema_types(schema)
     if value is None and (schema.get("nullable") or "null" in kinds):
         return []
     if kinds and not any(_type_ok(k, value) for k in kinds):
@@ -114,18 +130,20 @@ def validate(schema: Any, value: Any, root: Any, where: str = "$", depth: int = 
             out.append(f"{where}: expected at most {schema['maxItems']} items, found {len(value)}")
         if "items" in schema:
             for index, item in enumerate(value):
-                out.extend(validate(schema["items"], item, root, f"{where}[{index}]", depth + 1))
+                out.extend(
+                    validate_schema(schema["items"], item, root, f"{where}[{index}]", depth + 1)
+                )
     elif isinstance(value, dict):
         out.extend(_object_problems(schema, value, root, where, depth))
     for sub in schema.get("allOf", []):
-        out.extend(validate(sub, value, root, where, depth + 1))
+        out.extend(validate_schema(sub, value, root, where, depth + 1))
     if "anyOf" in schema and not any(
-        not validate(sub, value, root, where, depth + 1) for sub in schema["anyOf"]
+        not validate_schema(sub, value, root, where, depth + 1) for sub in schema["anyOf"]
     ):
         out.append(f"{where}: expected to match at least one schema of anyOf")
     if "oneOf" in schema:
         passing = sum(
-            1 for sub in schema["oneOf"] if not validate(sub, value, root, where, depth + 1)
+            1 for sub in schema["oneOf"] if not validate_schema(sub, value, root, where, depth + 1)
         )
         if passing != 1:
             out.append(f"{where}: expected to match exactly one schema of oneOf, matched {passing}")
@@ -194,17 +212,17 @@ def _object_problems(
     extra = schema.get("additionalProperties", True)
     for name, item in value.items():
         if name in properties:
-            out.extend(validate(properties[name], item, root, f"{where}.{name}", depth + 1))
+            out.extend(validate_schema(properties[name], item, root, f"{where}.{name}", depth + 1))
         elif extra is False:
             out.append(f"{where}.{name}: property not allowed by the schema")
         elif isinstance(extra, dict):
-            out.extend(validate(extra, item, root, f"{where}.{name}", depth + 1))
+            out.extend(validate_schema(extra, item, root, f"{where}.{name}", depth + 1))
     return out
 
 
-def example_value(schema: Any, root: Any, rng: random.Random, depth: int = 0) -> Any:
+def schema_example(schema: Any, root: Any, rng: random.Random, depth: int = 0) -> Any:
     """A value that fits `schema`: its example or default, else generated from `rng`."""
-    schema = resolve(schema, root)
+    schema = resolve_ref(schema, root)
     if not isinstance(schema, dict) or depth > MAX_DEPTH:
         return None
     for key in ("example", "default", "const"):
@@ -217,23 +235,23 @@ def example_value(schema: Any, root: Any, rng: random.Random, depth: int = 0) ->
     if "allOf" in schema:
         merged: dict[str, Any] = {}
         for sub in schema["allOf"]:
-            part = example_value(sub, root, rng, depth + 1)
+            part = schema_example(sub, root, rng, depth + 1)
             if isinstance(part, dict):
                 merged.update(part)
         return merged
     for key in ("oneOf", "anyOf"):
         if schema.get(key):
-            return example_value(schema[key][0], root, rng, depth + 1)
-    kinds = [k for k in _types(schema) if k != "null"]
+            return schema_example(schema[key][0], root, rng, depth + 1)
+    kinds = [k for k in schema_types(schema) if k != "null"]
     kind = kinds[0] if kinds else ("object" if "properties" in schema else "string")
     if kind == "object":
         return {
-            name: example_value(sub, root, rng, depth + 1)
+            name: schema_example(sub, root, rng, depth + 1)
             for name, sub in schema.get("properties", {}).items()
         }
     if kind == "array":
         count = max(1, int(schema.get("minItems", 1)))
-        return [example_value(schema.get("items", {}), root, rng, depth + 1) for _ in range(count)]
+        return [schema_example(schema.get("items", {}), root, rng, depth + 1) for _ in range(count)]
     if kind == "integer":
         low = int(schema.get("minimum", 1))
         return rng.randint(low, int(schema.get("maximum", low + 999)))
