@@ -17,6 +17,7 @@ from interlock.telemetry.model import LogRecord, Span
 from interlock.telemetry.queued_store import QueuedSpanStore
 from interlock.telemetry.row_codec import log_from_row, log_rows, span_from_row, span_rows
 from interlock.telemetry.settings import TelemetrySettings
+from interlock.telemetry.sql_filters import POSTGRES, minute_window, search_filter
 from interlock.telemetry.store import (
     EdgeStats,
     OperationStats,
@@ -199,7 +200,7 @@ class PostgresSpanStore(QueuedSpanStore[psycopg.Connection[Any]]):
 
     def search(self, query: TraceQuery) -> list[TraceSummary]:
         """Traces with at least one span matching all of `query`, newest first."""
-        where, params = _search_filter(query)
+        where, params = search_filter(POSTGRES, query)
         sql = (
             f"SELECT trace_id, MIN(start_ns) AS first FROM spans WHERE {where} "
             "GROUP BY trace_id ORDER BY first DESC LIMIT %s"
@@ -212,7 +213,7 @@ class PostgresSpanStore(QueuedSpanStore[psycopg.Connection[Any]]):
         self, start_unix_nano: int | None = None, end_unix_nano: int | None = None
     ) -> list[EdgeStats]:
         """Observed edges per minute in the window (minutes that start inside it)."""
-        where, params = _minute_window(start_unix_nano, end_unix_nano)
+        where, params = minute_window(POSTGRES, start_unix_nano, end_unix_nano)
         with self._read() as conn:
             rows = conn.execute(
                 "SELECT caller, callee, callee_kind, minute, calls, errors, histogram FROM edge_minutes "
@@ -228,7 +229,7 @@ class PostgresSpanStore(QueuedSpanStore[psycopg.Connection[Any]]):
         end_unix_nano: int | None = None,
     ) -> list[OperationStats]:
         """RED figures per service, operation and minute in the window."""
-        where, params = _minute_window(start_unix_nano, end_unix_nano)
+        where, params = minute_window(POSTGRES, start_unix_nano, end_unix_nano)
         if service is not None:
             where += " AND service = %s"
             params = (*params, service)
@@ -299,51 +300,6 @@ def _write_delta(cursor: psycopg.Cursor[Any], delta: AggregateDelta) -> None:
                 for (service, fp), f in delta.fingerprints.items()
             ],
         )
-
-
-def _minute_window(start_ns: int | None, end_ns: int | None) -> tuple[str, tuple[Any, ...]]:
-    clauses, params = ["TRUE"], []
-    if start_ns is not None:
-        clauses.append("minute >= %s")
-        params.append(start_ns // 60_000_000_000 * 60)
-    if end_ns is not None:
-        clauses.append("minute < %s")
-        params.append(end_ns // 1_000_000_000)
-    return " AND ".join(clauses), tuple(params)
-
-
-def _search_filter(query: TraceQuery) -> tuple[str, tuple[Any, ...]]:
-    clauses: list[str] = ["TRUE"]
-    params: list[Any] = []
-    simple = (
-        ("service = %s", query.service),
-        ("name = %s", query.operation),
-        ("status_code = %s", None if query.status is None else int(query.status)),
-        (
-            "duration_ns >= %s",
-            None if query.min_duration_ms is None else int(query.min_duration_ms * 1e6),
-        ),
-        (
-            "duration_ns <= %s",
-            None if query.max_duration_ms is None else int(query.max_duration_ms * 1e6),
-        ),
-        ("start_ns >= %s", query.start_unix_nano),
-        ("start_ns < %s", query.end_unix_nano),
-    )
-    for clause, value in simple:
-        if value is not None:
-            clauses.append(clause)
-            params.append(value)
-    for attribute in query.attributes:
-        value = "COALESCE(attributes ->> %s, resource ->> %s)"
-        if attribute.substring:
-            escaped = attribute.value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            clauses.append(f"{value} LIKE %s")
-            params.extend([attribute.key, attribute.key, f"%{escaped}%"])
-        else:
-            clauses.append(f"{value} = %s")
-            params.extend([attribute.key, attribute.key, attribute.value])
-    return " AND ".join(clauses), tuple(params)
 
 
 def _summary(conn: psycopg.Connection[Any], trace_id: str) -> TraceSummary:

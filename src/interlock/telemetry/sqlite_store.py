@@ -12,13 +12,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from interlock.telemetry.aggregates import AggregateDelta
 from interlock.telemetry.model import LogRecord, Span
 from interlock.telemetry.queued_store import QueuedSpanStore
 from interlock.telemetry.row_codec import log_from_row, log_rows, span_from_row, span_rows
 from interlock.telemetry.settings import TelemetrySettings
+from interlock.telemetry.sql_filters import SQLITE, minute_window, search_filter
 from interlock.telemetry.sqlite_retention import apply_retention
 from interlock.telemetry.store import (
     EdgeStats,
@@ -180,7 +180,7 @@ class SQLiteSpanStore(QueuedSpanStore[sqlite3.Connection]):
 
     def search(self, query: TraceQuery) -> list[TraceSummary]:
         """Traces with at least one span matching all of `query`, newest first."""
-        where, params = _search_filter(query)
+        where, params = search_filter(SQLITE, query)
         sql = (
             f"SELECT trace_id, MIN(start_ns) AS first FROM spans WHERE {where} "
             "GROUP BY trace_id ORDER BY first DESC LIMIT ?"
@@ -193,7 +193,7 @@ class SQLiteSpanStore(QueuedSpanStore[sqlite3.Connection]):
         self, start_unix_nano: int | None = None, end_unix_nano: int | None = None
     ) -> list[EdgeStats]:
         """Observed edges per minute in the window (minutes that start inside it)."""
-        where, params = _minute_window(start_unix_nano, end_unix_nano)
+        where, params = minute_window(SQLITE, start_unix_nano, end_unix_nano)
         with self._read() as conn:
             rows = conn.execute(
                 f"SELECT caller, callee, callee_kind, minute, calls, errors, histogram FROM edge_minutes "
@@ -211,7 +211,7 @@ class SQLiteSpanStore(QueuedSpanStore[sqlite3.Connection]):
         end_unix_nano: int | None = None,
     ) -> list[OperationStats]:
         """RED figures per service, operation and minute in the window."""
-        where, params = _minute_window(start_unix_nano, end_unix_nano)
+        where, params = minute_window(SQLITE, start_unix_nano, end_unix_nano)
         if service is not None:
             where += " AND service = ?"
             params = (*params, service)
@@ -262,54 +262,6 @@ def _write_delta(conn: sqlite3.Connection, delta: AggregateDelta) -> None:
             for (service, fp), f in delta.fingerprints.items()
         ],
     )
-
-
-def _minute_window(start_ns: int | None, end_ns: int | None) -> tuple[str, tuple[Any, ...]]:
-    clauses, params = ["1"], []
-    if start_ns is not None:
-        clauses.append("minute >= ?")
-        params.append(start_ns // 60_000_000_000 * 60)
-    if end_ns is not None:
-        clauses.append("minute < ?")
-        params.append(end_ns // 1_000_000_000)
-    return " AND ".join(clauses), tuple(params)
-
-
-def _search_filter(query: TraceQuery) -> tuple[str, tuple[Any, ...]]:
-    clauses: list[str] = ["1"]
-    params: list[Any] = []
-    if query.service is not None:
-        clauses.append("service = ?")
-        params.append(query.service)
-    if query.operation is not None:
-        clauses.append("name = ?")
-        params.append(query.operation)
-    if query.status is not None:
-        clauses.append("status_code = ?")
-        params.append(int(query.status))
-    if query.min_duration_ms is not None:
-        clauses.append("duration_ns >= ?")
-        params.append(int(query.min_duration_ms * 1_000_000))
-    if query.max_duration_ms is not None:
-        clauses.append("duration_ns <= ?")
-        params.append(int(query.max_duration_ms * 1_000_000))
-    if query.start_unix_nano is not None:
-        clauses.append("start_ns >= ?")
-        params.append(query.start_unix_nano)
-    if query.end_unix_nano is not None:
-        clauses.append("start_ns < ?")
-        params.append(query.end_unix_nano)
-    for attribute in query.attributes:
-        path = '$."' + attribute.key.replace('"', '""') + '"'
-        value = "CAST(COALESCE(json_extract(attributes, ?), json_extract(resource, ?)) AS TEXT)"
-        if attribute.substring:
-            escaped = attribute.value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            clauses.append(f"{value} LIKE ? ESCAPE '\\'")
-            params.extend([path, path, f"%{escaped}%"])
-        else:
-            clauses.append(f"{value} = ?")
-            params.extend([path, path, attribute.value])
-    return " AND ".join(clauses), tuple(params)
 
 
 def _summary(conn: sqlite3.Connection, trace_id: str) -> TraceSummary:
