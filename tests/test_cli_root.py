@@ -41,7 +41,9 @@ def test_a_command_imports_only_its_own_group() -> None:
         "try:\n    main(['catalog', 'check', 'examples/shop'])\nexcept SystemExit:\n    pass\n"
         "print('LOADED', 'fastapi' in sys.modules, 'sqlalchemy' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO
+    ).stdout
     assert "LOADED False False" in out
 
 
