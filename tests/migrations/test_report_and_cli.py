@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from interlock.catalog import load_catalog
 from interlock.errors import SourceError
 from interlock.migrations import (
     LintSettings,
     all_rules,
+    find_lint_config,
     lint_paths,
     load_lint_settings,
     to_github,
@@ -171,3 +173,30 @@ def test_every_rule_and_setting_is_documented() -> None:
         key for key in ("pg_version", "assume_in_transaction", "disabled_rules") if key not in docs
     ]
     assert [] == missing
+
+
+def test_settings_come_from_a_config_document_in_interlock_yaml(tmp_path: Path) -> None:
+    """`kind: Config` in interlock.yaml holds the same settings as pyproject's table."""
+    (tmp_path / "interlock.yaml").write_text(
+        "apiVersion: interlock/v1\nkind: Config\nmigrations:\n  pg_version: 12\n  disabled_rules: [prefer-text-field]\n"
+    )
+    assert tmp_path / "interlock.yaml" == find_lint_config(tmp_path / "db")
+    settings = load_lint_settings(find_lint_config(tmp_path))
+    assert (12, frozenset({"prefer-text-field"})) == (settings.pg_version, settings.disabled_rules)
+
+
+def test_a_bad_key_in_interlock_yaml_is_reported_at_its_line(tmp_path: Path) -> None:
+    (tmp_path / "interlock.yaml").write_text(
+        "apiVersion: interlock/v1\nkind: Config\nmigrations:\n  pg_versoin: 12\n"
+    )
+    with pytest.raises(SourceError) as caught:
+        load_lint_settings(tmp_path / "interlock.yaml")
+    assert 4 == caught.value.position.line
+    assert "unknown key" in caught.value.message
+
+
+def test_a_config_document_is_no_catalog_finding(tmp_path: Path) -> None:
+    (tmp_path / "interlock.yaml").write_text(
+        "apiVersion: interlock/v1\nkind: Config\nmigrations: {pg_version: 12}\n"
+    )
+    assert [] == load_catalog(tmp_path).findings

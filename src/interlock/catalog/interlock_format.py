@@ -54,12 +54,17 @@ SERVICE_FIELDS = {
 
 def read_interlock(doc: Document) -> Declarations:
     out = Declarations()
+    if isinstance(doc.value, dict) and doc.value.get("kind") == "Config":
+        return out  # project settings (e.g. `migrations:`), read by the capabilities that use them
     value = document_mapping(out, doc, ("apiVersion", "kind", "name"), (API_VERSION,))
     if value is None:
         return out
     if value["kind"] != "Service":
         out.finding(
-            "unknown-kind", f"unknown kind {value['kind']!r}: expected 'Service'", doc, "kind"
+            "unknown-kind",
+            f"unknown kind {value['kind']!r}: expected 'Service' or 'Config'",
+            doc,
+            "kind",
         )
         return out
     for key in value:

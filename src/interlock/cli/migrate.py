@@ -21,7 +21,7 @@ from interlock.contracts import (
 from interlock.migrations import (
     LintFormat,
     all_rules,
-    find_pyproject,
+    find_lint_config,
     lint_paths,
     load_lint_settings,
     read_migrations,
@@ -66,14 +66,15 @@ def lint(
     """Find migration statements that lock, rewrite or break: each with the safe way instead.
 
     Reads Flyway, golang-migrate, dbmate, sqitch, diesel-style and plain SQL layouts.
-    Settings: \\[tool.interlock.migrations] in pyproject.toml (pg_version,
+    Settings: \\[tool.interlock.migrations] in pyproject.toml, or `migrations:` in a
+    `kind: Config` document of interlock.yaml (pg_version,
     assume_in_transaction, disabled_rules). Silence one statement with
     `-- interlock:ignore RULE reason` on the line before it.
 
     Exit codes: 0 no error finding, 1 at least one error finding, 2 unreadable or unparsable input.
     """
     settings = load_lint_settings(
-        find_pyproject(Path.cwd()),
+        find_lint_config(Path.cwd()),
         pg_version=pg_version,
         assume_in_transaction=assume_in_transaction,
     )

@@ -6,7 +6,7 @@ Impact, dry run and rollback checks build on the same `Migration` model.
 from __future__ import annotations
 
 from interlock.migrations.checks_report import render_report_fragment
-from interlock.migrations.config import find_pyproject, load_lint_settings
+from interlock.migrations.config import find_lint_config, find_pyproject, load_lint_settings
 from interlock.migrations.layouts import detect_layout, read_migrations
 from interlock.migrations.lint import all_rules, lint_migrations, lint_paths
 from interlock.migrations.model import (
@@ -40,6 +40,7 @@ __all__ = [
     "Statement",
     "all_rules",
     "detect_layout",
+    "find_lint_config",
     "find_pyproject",
     "lint_migrations",
     "lint_paths",
