@@ -32,6 +32,7 @@ from interlock.web import (
     install_error_pages,
     migrations_router,
     pages_router,
+    traces_router,
 )
 
 
@@ -53,6 +54,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(pages_router)
     app.include_router(contracts_router)
     app.include_router(migrations_router)
+    app.include_router(traces_router)  # trace search, waterfall, live map, RED, RCA pages
     mount_telemetry(app, settings.data_dir)  # /v1/traces, /v1/logs; the span store on app.state
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     install_error_pages(app)

@@ -20,6 +20,7 @@ def test_web_exports_exactly_its_public_api() -> None:
         "migrations_router",
         "pages_router",
         "render_page",
+        "traces_router",
     ] == interlock.web.__all__
     for name in interlock.web.__all__:
         assert hasattr(interlock.web, name), name

@@ -6,6 +6,7 @@ Thin: each command loads the catalog through `interlock.catalog` and renders the
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -61,15 +62,38 @@ def register(root: typer.Typer) -> None:
 def check_command(
     directory: Path = typer.Argument(Path("."), help=DIR_HELP, metavar="DIR"),
     format: Format = typer.Option(Format.text, "--format", "-f", help="text or json."),
+    observed: Path | None = typer.Option(
+        None,
+        "--observed",
+        help="Also compare with the calls seen in the span store of this data directory "
+        "(declared but not seen, seen but not declared).",
+        metavar="DATA_DIR",
+    ),
+    window: str = typer.Option(
+        "15m", "--window", help="With --observed: how far back to look (15m, 1h, 6h, 1d)."
+    ),
 ) -> None:
     """Check every descriptor under DIR: unknown kinds, missing fields, bad names, references.
 
-    Exit codes: 0 no findings, 1 findings (errors or warnings), 2 usage error
-    (for example DIR is not a directory).
+    With --observed DATA_DIR, the calls seen in that data directory's spans over --window
+    are compared with the declared ones: each drift is a warning finding.
+
+    Exit codes: 0 no findings, 1 findings (errors or warnings, drift included), 2 usage
+    error (for example DIR is not a directory, or DATA_DIR has no span store).
     """
     report = check_catalog(directory)
+    drift = None
+    if observed is not None:
+        # imported here: the telemetry package loads FastAPI, which a plain check does not need
+        from interlock.telemetry import check_observed
+
+        drift = check_observed(directory, observed, window)
+        report = replace(report, findings=report.findings + tuple(drift.findings))
     if format is Format.json:
-        print_json(report.to_json())
+        data = report.to_json()
+        if drift is not None:
+            data["observed"] = {"data_dir": str(observed), "window": window, **drift.to_json()}
+        print_json(data)
     else:
         _print_report(report)
     raise typer.Exit(report.exit_code)

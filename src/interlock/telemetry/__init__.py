@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from interlock.telemetry.aggregates import LATENCY_BUCKETS_MS, quantile_ms
 from interlock.telemetry.collector import create_collector_app, run_collector
+from interlock.telemetry.drift import DriftReport, EdgeState, check_observed, compare_topology
 from interlock.telemetry.intake import create_intake, mount_telemetry, open_span_store
 from interlock.telemetry.model import LogRecord, Span, SpanEvent, SpanKind, StatusCode
 from interlock.telemetry.otlp import PayloadError
@@ -33,6 +34,7 @@ from interlock.telemetry.rca import (
     rca_trace,
     rca_window,
 )
+from interlock.telemetry.red_views import ServiceRed, service_red
 from interlock.telemetry.settings import TelemetrySettings
 from interlock.telemetry.sql_fingerprint import fingerprint_sql
 from interlock.telemetry.sqlite_store import SQLiteSpanStore
@@ -46,6 +48,18 @@ from interlock.telemetry.store import (
     TraceQuery,
     TraceSummary,
 )
+from interlock.telemetry.trace_views import SearchForm, Waterfall, WaterfallRow, waterfall
+from interlock.telemetry.views import (
+    LiveMap,
+    RedView,
+    TraceNotFound,
+    TraceSearch,
+    live_map,
+    service_red_view,
+    trace_search,
+    trace_waterfall,
+    window_rca,
+)
 
 
 def query_fingerprints(store: SpanStore, service: str | None = None) -> list[QueryFingerprint]:
@@ -57,13 +71,19 @@ __all__ = [
     "LATENCY_BUCKETS_MS",
     "AttributeFilter",
     "Baseline",
+    "DriftReport",
+    "EdgeState",
     "EdgeStats",
+    "LiveMap",
     "LogRecord",
     "ObservedEdge",
     "OperationStats",
     "PayloadError",
     "QueryFingerprint",
+    "RedView",
     "SQLiteSpanStore",
+    "SearchForm",
+    "ServiceRed",
     "ServiceSuspect",
     "Span",
     "SpanEvent",
@@ -74,16 +94,23 @@ __all__ = [
     "Suspect",
     "TelemetrySettings",
     "TraceDiagnosis",
+    "TraceNotFound",
     "TraceQuery",
+    "TraceSearch",
     "TraceSummary",
     "TraceView",
+    "Waterfall",
+    "WaterfallRow",
     "WindowDiagnosis",
+    "check_observed",
+    "compare_topology",
     "create_collector_app",
     "create_intake",
     "diagnose_trace",
     "diagnose_window",
     "fingerprint_sql",
     "format_time",
+    "live_map",
     "mount_telemetry",
     "observed_edges",
     "open_span_store",
@@ -96,6 +123,12 @@ __all__ = [
     "rca_window",
     "run_collector",
     "search_traces",
+    "service_red",
+    "service_red_view",
     "show_trace",
     "since_unix_nano",
+    "trace_search",
+    "trace_waterfall",
+    "waterfall",
+    "window_rca",
 ]

@@ -11,6 +11,7 @@ from interlock.web.navigation import CHAPTERS, SECTIONS, Chapter, Section
 from interlock.web.pages import router as pages_router
 from interlock.web.rendering import STATIC, render_page
 from interlock.web.state import LoadedCatalog, loaded_catalog
+from interlock.web.traces_pages import router as traces_router
 
 __all__ = [
     "CHAPTERS",
@@ -26,4 +27,5 @@ __all__ = [
     "migrations_router",
     "pages_router",
     "render_page",
+    "traces_router",
 ]

@@ -44,7 +44,7 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "migrations", "Migrations", "/migrations", True, "lint, impact, dry run, rollback check"
     ),
-    Section("traces", "Traces", "/traces", False, "OTLP traces and logs, the live service map"),
+    Section("traces", "Traces", "/traces", True, "OTLP traces and logs, the live service map"),
     Section("incidents", "Incidents", "/incidents", False, "alerts grouped on the map, root cause"),
 )
 
@@ -58,20 +58,23 @@ CHAPTERS: tuple[Chapter, ...] = (
     Chapter(
         2,
         "Contracts",
-        "The contracts between the services, verified against the real services.",
+        "The contracts between the services, verified against the real services when "
+        "`interlock demo` starts.",
         ("contracts",),
     ),
     Chapter(
         3,
         "Testing one service alone",
-        "gateway tested alone, its three dependencies stubbed from those contracts.",
-        ("stubs",),
+        "gateway tested alone: `interlock demo --stub orders,inventory` serves its "
+        "dependencies from the contracts shown here.",
+        # The stubs run in the terminal; the dashboard shows the contracts they come from.
+        ("services", "contracts"),
     ),
     Chapter(
         4,
         "A dangerous migration",
         "A migration in inventory that would break orders, caught by lint, impact and dry "
-        "run; its expand/contract version passing.",
+        "run; its expand/contract version passing. `interlock demo` saves both reports.",
         ("migrations",),
     ),
     Chapter(
@@ -79,7 +82,7 @@ CHAPTERS: tuple[Chapter, ...] = (
         "What broke, and why",
         "Traffic with traces and logs; a fault injected into payments; the waterfall shows "
         "it and root-cause analysis names it first.",
-        ("traces", "incidents"),
+        ("traces",),
     ),
 )
 

@@ -1,0 +1,171 @@
+"""One function per telemetry page of the dashboard: ask the store, shape the answer, draw the SVG.
+
+The web routes call these with the server's open `SpanStore` and render the result or its JSON.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from interlock.catalog import CatalogGraph, NodeKind
+from interlock.errors import UserInputError
+from interlock.telemetry.charts import red_charts_svg, scatter_svg
+from interlock.telemetry.drift import DriftReport, store_drift
+from interlock.telemetry.live_map import live_map_svg
+from interlock.telemetry.queries import parse_duration_s
+from interlock.telemetry.rca import default_baseline, format_time, parse_time_unix_nano
+from interlock.telemetry.rca_trace import Baseline, rca_trace
+from interlock.telemetry.rca_window import WindowDiagnosis, rca_window, traces_between
+from interlock.telemetry.red_views import ServiceRed, service_red
+from interlock.telemetry.store import SpanStore, TraceQuery, TraceSummary
+from interlock.telemetry.trace_views import SearchForm, Waterfall, waterfall
+
+_NS = 1_000_000_000
+TRACE_BASELINE_TRACES = 200
+"""A trace page compares the trace with at most this many traces of the hour before it."""
+
+
+class TraceNotFound(UserInputError):
+    """No span and no log carries this trace id."""
+
+
+def _now_ns(now: float | None) -> int:
+    return int((time.time() if now is None else now) * _NS)
+
+
+@dataclass(frozen=True)
+class TraceSearch:
+    """A search, its window, what it found and the scatter of those traces' durations."""
+
+    form: SearchForm
+    query: TraceQuery
+    start_unix_nano: int
+    end_unix_nano: int
+    traces: list[TraceSummary]
+    scatter: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "window": {
+                "start": format_time(self.start_unix_nano),
+                "end": format_time(self.end_unix_nano),
+            },
+            "traces": [
+                {
+                    "trace_id": t.trace_id,
+                    "root_service": t.root_service,
+                    "root_name": t.root_name,
+                    "start": format_time(t.start_unix_nano),
+                    "duration_ms": round(t.duration_ms, 3),
+                    "span_count": t.span_count,
+                    "error_count": t.error_count,
+                    "services": list(t.services),
+                }
+                for t in self.traces
+            ],
+        }
+
+
+def trace_search(store: SpanStore, form: SearchForm, now: float | None = None) -> TraceSearch:
+    """Run the search of `form`; UserInputError naming the field that is malformed."""
+    now_ns = _now_ns(now)
+    query = form.query(now_ns)
+    start, end = form.window(now_ns)
+    found = store.search(query)
+    return TraceSearch(form, query, start, end, found, scatter_svg(found, start, end))
+
+
+def trace_waterfall(store: SpanStore, trace_id: str) -> Waterfall:
+    """The waterfall and diagnosis of one trace, against the usual self times of the hour before."""
+    trace_id = trace_id.strip().lower()
+    if len(trace_id) != 32 or any(c not in "0123456789abcdef" for c in trace_id):
+        raise UserInputError(f"trace id {trace_id!r}: expected 32 hex digits")
+    spans = store.get_trace(trace_id)
+    if not spans:
+        raise TraceNotFound(f"trace {trace_id}: no spans stored with this id")
+    first = min(s.start_unix_nano for s in spans)
+    others = [
+        t
+        for t in traces_between(store, first - 3600 * _NS, first, limit=TRACE_BASELINE_TRACES)
+        if t[0].trace_id != trace_id
+    ]
+    diagnosis = rca_trace(spans, Baseline.from_traces(others))
+    return waterfall(spans, store.logs_for_trace(trace_id), diagnosis)
+
+
+@dataclass(frozen=True)
+class LiveMap:
+    """Observed and declared edges over a window, the drift findings, and the map drawn."""
+
+    window: str
+    start_unix_nano: int
+    end_unix_nano: int
+    report: DriftReport
+    svg: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "window": self.window,
+            "start": format_time(self.start_unix_nano),
+            "end": format_time(self.end_unix_nano),
+            **self.report.to_json(),
+        }
+
+
+def live_map(
+    store: SpanStore, graph: CatalogGraph, window: str = "15m", now: float | None = None
+) -> LiveMap:
+    """The live map of the `window` (a duration such as 15m) before now."""
+    end = _now_ns(now)
+    start = end - int(parse_duration_s(window) * _NS)
+    report = store_drift(graph, store, start, end)
+    return LiveMap(window, start, end, report, live_map_svg(report))
+
+
+@dataclass(frozen=True)
+class RedView:
+    """A catalog service's RED figures (under its telemetry name) and their three charts."""
+
+    name: str
+    telemetry_name: str
+    red: ServiceRed
+    charts: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "telemetry_name": self.telemetry_name, **self.red.to_json()}
+
+
+def service_red_view(
+    store: SpanStore, graph: CatalogGraph, name: str, window: str, now: float | None = None
+) -> RedView:
+    """RED of the service called `name` in the catalog (or, if not there, in its spans)."""
+    node = graph.get(NodeKind.SERVICE, name)
+    telemetry = str(node.attrs.get("telemetry_name") or name) if node else name
+    red = service_red(store, telemetry, window, _now_ns(now) / _NS)
+    return RedView(name, telemetry, red, red_charts_svg(red))
+
+
+def window_rca(
+    store: SpanStore,
+    since: str = "15m",
+    start: str = "",
+    end: str = "",
+    service: str = "",
+    now: float | None = None,
+) -> WindowDiagnosis:
+    """RCA of `since` before now, or of `start`..`end` (RFC 3339), against the window before."""
+    end_ns = parse_time_unix_nano(end, "end") if end.strip() else _now_ns(now)
+    if start.strip():
+        start_ns = parse_time_unix_nano(start, "start")
+    else:
+        start_ns = end_ns - int(parse_duration_s(since or "15m") * _NS)
+    if end_ns <= start_ns:
+        raise UserInputError(
+            f"window {format_time(start_ns)} .. {format_time(end_ns)}: expected the end after the start"
+        )
+    baseline_start, baseline_end = default_baseline(start_ns, end_ns)
+    return rca_window(
+        store, start_ns, end_ns, baseline_start, baseline_end, service.strip() or None
+    )
