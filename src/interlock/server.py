@@ -29,6 +29,7 @@ from interlock.web import (
     LoadedCatalog,
     api_router,
     contracts_router,
+    envs_router,
     install_error_pages,
     migrations_router,
     pages_router,
@@ -54,6 +55,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(pages_router)
     app.include_router(contracts_router)
     app.include_router(migrations_router)
+    app.include_router(envs_router)
     app.include_router(traces_router)  # trace search, waterfall, live map, RED, RCA pages
     mount_telemetry(app, settings.data_dir)  # /v1/traces, /v1/logs; the span store on app.state
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

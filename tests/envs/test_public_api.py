@@ -23,6 +23,7 @@ def test_envs_exports_exactly_its_public_api() -> None:
         "default_state_dir",
         "dependency_order",
         "dotenv_text",
+        "environment_dirs",
         "environment_status",
         "load_environment_file",
         "read_state",

@@ -15,6 +15,7 @@ def test_web_exports_exactly_its_public_api() -> None:
         "Section",
         "api_router",
         "contracts_router",
+        "envs_router",
         "install_error_pages",
         "loaded_catalog",
         "migrations_router",

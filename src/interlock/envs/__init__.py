@@ -26,6 +26,7 @@ from interlock.envs.postgres import (
 from interlock.envs.records import (
     default_state_dir,
     dotenv_text,
+    environment_dirs,
     environment_status,
     read_state,
     stop_environment,
@@ -48,6 +49,7 @@ __all__ = [
     "default_state_dir",
     "dependency_order",
     "dotenv_text",
+    "environment_dirs",
     "environment_status",
     "load_environment_file",
     "read_state",

@@ -149,3 +149,11 @@ def clear_state(state_dir: Path) -> None:
     for name in (STATE_FILE, ENV_FILE):
         with suppress(FileNotFoundError):
             os.remove(state_dir / name)
+
+
+def environment_dirs(data_dir: Path) -> list[Path]:
+    """The state directories of the environments recorded under `data_dir/envs/`."""
+    root = data_dir / "envs"
+    if not root.is_dir():
+        return []
+    return sorted(d for d in root.iterdir() if (d / STATE_FILE).is_file())

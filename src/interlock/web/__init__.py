@@ -5,6 +5,7 @@
 
 from interlock.web.api import router as api_router
 from interlock.web.contracts_pages import router as contracts_router
+from interlock.web.envs_pages import router as envs_router
 from interlock.web.error_pages import install_error_pages
 from interlock.web.migrations_pages import router as migrations_router
 from interlock.web.navigation import CHAPTERS, SECTIONS, Chapter, Section
@@ -22,6 +23,7 @@ __all__ = [
     "Section",
     "api_router",
     "contracts_router",
+    "envs_router",
     "install_error_pages",
     "loaded_catalog",
     "migrations_router",

@@ -38,7 +38,7 @@ SECTIONS: tuple[Section, ...] = (
         "stubs",
         "Stubs & environments",
         "/stubs",
-        False,
+        True,
         "dependencies served from contracts; service test environments",
     ),
     Section(
