@@ -22,7 +22,7 @@ from interlock.catalog.model import (
     node_id,
 )
 from interlock.catalog.render import describe_path, render_dot, render_mermaid, render_text
-from interlock.catalog.svg import render_svg
+from interlock.catalog.svg import coordinate, render_svg, route_path
 from interlock.catalog.synthetic import SyntheticCatalog, generate_catalog
 from interlock.catalog.views import (
     CatalogSummary,
@@ -62,6 +62,7 @@ __all__ = [
     "UnknownService",
     "catalog_summary",
     "check_catalog",
+    "coordinate",
     "describe_path",
     "find_descriptor_files",
     "generate_catalog",
@@ -75,6 +76,7 @@ __all__ = [
     "render_mermaid",
     "render_svg",
     "render_text",
+    "route_path",
     "service_index",
     "service_view",
 ]

@@ -65,8 +65,8 @@ def draw_svg(
     height = plan.height + LEGEND_HEIGHT + 2 * MARGIN
     out = [
         '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
-        f' class="interlock-map" width="{_n(width)}" height="{_n(height)}"'
-        f' viewBox="0 0 {_n(width)} {_n(height)}" role="img">',
+        f' class="interlock-map" width="{coordinate(width)}" height="{coordinate(height)}"'
+        f' viewBox="0 0 {coordinate(width)} {coordinate(height)}" role="img">',
         f"<title>Service map: {len(plan.boxes)} nodes, {len(plan.routes)} edges</title>",
         f"<defs><style>{_STYLE}</style>",
         f'<marker id="{ARROW_ID}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8"'
@@ -74,7 +74,9 @@ def draw_svg(
         '<path d="M0,0 L10,5 L0,10 z" fill="#78909c"/></marker></defs>',
     ]
     out += _legend(kinds)
-    out.append(f'<g class="map" transform="translate({_n(MARGIN)},{_n(MARGIN + LEGEND_HEIGHT)})">')
+    out.append(
+        f'<g class="map" transform="translate({coordinate(MARGIN)},{coordinate(MARGIN + LEGEND_HEIGHT)})">'
+    )
     out.append('<g class="edges">')
     for number, route in enumerate(plan.routes):
         out.append(_edge(number, route))
@@ -87,7 +89,9 @@ def draw_svg(
     for route in plan.routes:
         x, y = route.label_at
         label = escape(route.edge.label)
-        out.append(f'<text class="edge-label" x="{_n(x)}" y="{_n(y)}">{label}</text>')
+        out.append(
+            f'<text class="edge-label" x="{coordinate(x)}" y="{coordinate(y)}">{label}</text>'
+        )
     out.append("</g></g></svg>")
     return "\n".join(out) + "\n"
 
@@ -97,7 +101,7 @@ def element_id(node: Node) -> str:
     return f"node-{node.kind.value}-{re.sub(r'[^A-Za-z0-9_.-]', '_', node.name)}"
 
 
-def _n(value: float) -> str:
+def coordinate(value: float) -> str:
     """A coordinate with one decimal, without a trailing `.0`, so output is stable."""
     text = f"{value:.1f}"
     return text[:-2] if text.endswith(".0") else text
@@ -107,12 +111,12 @@ def _shape(kind: NodeKind, x: float, y: float, w: float, h: float) -> str:
     if kind is NodeKind.DATABASE:
         ry = 7.0
         return (
-            f'<path class="shape" d="M{_n(x)},{_n(y + ry)}'
-            f" a{_n(w / 2)},{_n(ry)} 0 0,0 {_n(w)},0"
-            f" a{_n(w / 2)},{_n(ry)} 0 0,0 {_n(-w)},0"
-            f" v{_n(h - 2 * ry)}"
-            f" a{_n(w / 2)},{_n(ry)} 0 0,0 {_n(w)},0"
-            f' v{_n(-(h - 2 * ry))}"/>'
+            f'<path class="shape" d="M{coordinate(x)},{coordinate(y + ry)}'
+            f" a{coordinate(w / 2)},{coordinate(ry)} 0 0,0 {coordinate(w)},0"
+            f" a{coordinate(w / 2)},{coordinate(ry)} 0 0,0 {coordinate(-w)},0"
+            f" v{coordinate(h - 2 * ry)}"
+            f" a{coordinate(w / 2)},{coordinate(ry)} 0 0,0 {coordinate(w)},0"
+            f' v{coordinate(-(h - 2 * ry))}"/>'
         )
     if kind is NodeKind.API:
         tip = 10.0
@@ -124,13 +128,11 @@ def _shape(kind: NodeKind, x: float, y: float, w: float, h: float) -> str:
             (x + w - tip, y + h),
             (x + tip, y + h),
         ]
-        return (
-            f'<polygon class="shape" points="{" ".join(f"{_n(a)},{_n(b)}" for a, b in points)}"/>'
-        )
+        return f'<polygon class="shape" points="{" ".join(f"{coordinate(a)},{coordinate(b)}" for a, b in points)}"/>'
     radius = {NodeKind.SERVICE: 8.0, NodeKind.TEAM: 4.0}.get(kind, 0.0)
     return (
-        f'<rect class="shape" x="{_n(x)}" y="{_n(y)}" width="{_n(w)}" height="{_n(h)}"'
-        f' rx="{_n(radius)}"/>'
+        f'<rect class="shape" x="{coordinate(x)}" y="{coordinate(y)}" width="{coordinate(w)}" height="{coordinate(h)}"'
+        f' rx="{coordinate(radius)}"/>'
     )
 
 
@@ -143,7 +145,7 @@ def _node(box: NodeBox, url: str | None) -> str:
         f" data-name={quoteattr(node.name)}>"
         f"<title>{escape(node.kind.value)} {escape(node.name)}</title>"
         f"{_shape(node.kind, box.x, box.y, box.width, box.height)}"
-        f'<text x="{_n(cx)}" y="{_n(label_y)}">{escape(node.name)}</text></g>'
+        f'<text x="{coordinate(cx)}" y="{coordinate(label_y)}">{escape(node.name)}</text></g>'
     )
     if url is None:
         return body
@@ -157,21 +159,23 @@ def _edge(number: int, route: Route) -> str:
     title = f"{edge.source} {edge.label} {edge.target}"
     return (
         f'<g id="edge-{number}" class={quoteattr(classes)}><title>{escape(title)}</title>'
-        f'<path d="{_path(route.points)}" marker-end="url(#{ARROW_ID})"/></g>'
+        f'<path d="{route_path(route.points)}" marker-end="url(#{ARROW_ID})"/></g>'
     )
 
 
-def _path(points: tuple[Point, ...]) -> str:
+def route_path(points: tuple[Point, ...]) -> str:
     """Straight runs through columns, horizontal-tangent cubics across the gaps."""
     x, y = points[0]
-    parts = [f"M{_n(x)},{_n(y)}"]
+    parts = [f"M{coordinate(x)},{coordinate(y)}"]
     for index in range(1, len(points)):
         (x0, y0), (x1, y1) = points[index - 1], points[index]
         if index % 2 == 1:
-            parts.append(f"L{_n(x1)},{_n(y1)}")
+            parts.append(f"L{coordinate(x1)},{coordinate(y1)}")
         else:
             middle = (x0 + x1) / 2
-            parts.append(f"C{_n(middle)},{_n(y0)} {_n(middle)},{_n(y1)} {_n(x1)},{_n(y1)}")
+            parts.append(
+                f"C{coordinate(middle)},{coordinate(y0)} {coordinate(middle)},{coordinate(y1)} {coordinate(x1)},{coordinate(y1)}"
+            )
     return " ".join(parts)
 
 
@@ -184,19 +188,21 @@ def _legend_width(kinds: frozenset[NodeKind]) -> float:
 
 
 def _legend(kinds: frozenset[NodeKind]) -> list[str]:
-    out = [f'<g class="legend" transform="translate({_n(MARGIN)},{_n(MARGIN / 2)})">']
+    out = [
+        f'<g class="legend" transform="translate({coordinate(MARGIN)},{coordinate(MARGIN / 2)})">'
+    ]
     x = 0.0
     for kind in _legend_kinds(kinds):
         width, height = 44.0, min(node_size(Node(kind, "x"))[1], 30.0)
         out.append(f'<g class="legend-item {kind.value}">')
         out.append(_shape(kind, x, 0.0, width, height))
         out.append(
-            f'<text x="{_n(x + width + 6)}" y="{_n(height / 2)}">{_LEGEND_TEXT[kind]}</text>'
+            f'<text x="{coordinate(x + width + 6)}" y="{coordinate(height / 2)}">{_LEGEND_TEXT[kind]}</text>'
         )
         out.append("</g>")
         x += 110.0
     out.append(
-        f'<text x="{_n(x)}" y="15">each arrow is labelled with the relation it stands for'
+        f'<text x="{coordinate(x)}" y="15">each arrow is labelled with the relation it stands for'
         " (calls, provides, consumes, owns, reads, writes)</text>"
     )
     out.append("</g>")

@@ -19,8 +19,10 @@ from interlock.catalog import (
     Node,
     NodeKind,
     Route,
+    coordinate,
     layout,
     node_id,
+    route_path,
 )
 from interlock.telemetry.drift import DriftReport, EdgeState
 from interlock.telemetry.trace_views import format_ms
@@ -42,11 +44,6 @@ _STYLE = """
 .live-map .edge-label { font-size: 10px; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
 .live-map .legend text { text-anchor: start; font-size: 11px; }
 """
-
-
-def _n(value: float) -> str:
-    text = f"{value:.1f}"
-    return text[:-2] if text.endswith(".0") else text
 
 
 def edge_label(state: EdgeState) -> tuple[str, str]:
@@ -83,15 +80,15 @@ def live_map_svg(report: DriftReport, active: set[str] | None = None) -> str:
     width = max(plan.width, 560.0) + 2 * MARGIN
     height = plan.height + 2 * MARGIN + LEGEND
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="live-map" width="{_n(width)}" '
-        f'height="{_n(height)}" viewBox="0 0 {_n(width)} {_n(height)}" role="img">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="live-map" width="{coordinate(width)}" '
+        f'height="{coordinate(height)}" viewBox="0 0 {coordinate(width)} {coordinate(height)}" role="img">',
         f"<title>Live service map: {len(plan.boxes)} nodes, {len(plan.routes)} edges</title>",
         f"<defs><style>{_STYLE}</style>",
         '<marker id="live-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
         'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
         'fill="#5c6577"/></marker></defs>',
         *_legend(),
-        f'<g transform="translate({_n(MARGIN)},{_n(MARGIN + LEGEND)})">',
+        f'<g transform="translate({coordinate(MARGIN)},{coordinate(MARGIN + LEGEND)})">',
     ]
     labels = []
     for route in plan.routes:
@@ -103,8 +100,8 @@ def live_map_svg(report: DriftReport, active: set[str] | None = None) -> str:
         first, second = edge_label(state)
         x, y = route.label_at
         labels.append(
-            f'<text class="edge-label" x="{_n(x)}" y="{_n(y - 6)}">{escape(first)}</text>'
-            f'<text class="edge-label" x="{_n(x)}" y="{_n(y + 6)}">{escape(second)}</text>'
+            f'<text class="edge-label" x="{coordinate(x)}" y="{coordinate(y - 6)}">{escape(first)}</text>'
+            f'<text class="edge-label" x="{coordinate(x)}" y="{coordinate(y + 6)}">{escape(second)}</text>'
         )
     for box in plan.boxes:
         node = box.node
@@ -114,9 +111,9 @@ def live_map_svg(report: DriftReport, active: set[str] | None = None) -> str:
             f'<g class="{classes}" data-name={quoteattr(node.name)}>'
             f"<title>{escape(node.kind.value)} {escape(node.name)}"
             f"{' (no spans in this window)' if idle else ''}</title>"
-            f'<rect x="{_n(box.x)}" y="{_n(box.y)}" width="{_n(box.width)}" '
-            f'height="{_n(box.height)}" rx="{8 if node.kind is NodeKind.SERVICE else 2}"/>'
-            f'<text x="{_n(box.x + box.width / 2)}" y="{_n(box.y + box.height / 2)}">'
+            f'<rect x="{coordinate(box.x)}" y="{coordinate(box.y)}" width="{coordinate(box.width)}" '
+            f'height="{coordinate(box.height)}" rx="{8 if node.kind is NodeKind.SERVICE else 2}"/>'
+            f'<text x="{coordinate(box.x + box.width / 2)}" y="{coordinate(box.y + box.height / 2)}">'
             f"{escape(node.name)}</text></g>"
         )
         if node.kind is NodeKind.SERVICE:
@@ -172,23 +169,8 @@ def _edge(route: Route, state: EdgeState) -> str:
     return (
         f'<g class="{classes}" data-caller={quoteattr(state.caller)} '
         f"data-callee={quoteattr(state.callee)}><title>{escape(title)}</title>"
-        f'<path d="{_path(route)}" marker-end="url(#live-arrow)"/></g>'
+        f'<path d="{route_path(route.points)}" marker-end="url(#live-arrow)"/></g>'
     )
-
-
-def _path(route: Route) -> str:
-    """Straight runs through columns, horizontal-tangent curves across the gaps."""
-    points = route.points
-    x, y = points[0]
-    parts = [f"M{_n(x)},{_n(y)}"]
-    for index in range(1, len(points)):
-        (x0, y0), (x1, y1) = points[index - 1], points[index]
-        if index % 2 == 1:
-            parts.append(f"L{_n(x1)},{_n(y1)}")
-        else:
-            mid = (x0 + x1) / 2
-            parts.append(f"C{_n(mid)},{_n(y0)} {_n(mid)},{_n(y1)} {_n(x1)},{_n(y1)}")
-    return " ".join(parts)
 
 
 def _legend() -> list[str]:
@@ -198,12 +180,14 @@ def _legend() -> list[str]:
         ("declared", "#9aa2b1", ' stroke-dasharray="5 4"', "declared, not seen"),
         ("failing", "#b42318", "", "errors seen"),
     ]
-    out = [f'<g class="legend" transform="translate({_n(MARGIN)},{_n(MARGIN / 2)})">']
+    out = [
+        f'<g class="legend" transform="translate({coordinate(MARGIN)},{coordinate(MARGIN / 2)})">'
+    ]
     for index, (_, colour, dash, text) in enumerate(items):
         x = index * 150.0
         out.append(
-            f'<line x1="{_n(x)}" y1="8" x2="{_n(x + 30)}" y2="8" stroke="{colour}" '
-            f'stroke-width="2"{dash}/><text x="{_n(x + 36)}" y="8">{escape(text)}</text>'
+            f'<line x1="{coordinate(x)}" y1="8" x2="{coordinate(x + 30)}" y2="8" stroke="{colour}" '
+            f'stroke-width="2"{dash}/><text x="{coordinate(x + 36)}" y="8">{escape(text)}</text>'
         )
     out.append("</g>")
     return out
