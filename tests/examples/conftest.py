@@ -52,7 +52,7 @@ def _value(value: AnyValue) -> Any:
 
 @dataclass
 class OtlpReceiver:
-    """A real OTLP/HTTP endpoint that keeps every span POSTed to /v1/traces."""
+    """A real OTLP/HTTP endpoint that keeps every span POSTed to /v1/traces (logs: accepted)."""
 
     url: str
     spans: list[ReceivedSpan] = field(default_factory=list)
@@ -97,11 +97,12 @@ def _handler(receiver: OtlpReceiver) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             if self.headers.get("Content-Encoding") == "gzip":
                 body = gzip.decompress(body)
-            if self.path != "/v1/traces":
+            if self.path == "/v1/traces":
+                receiver.record(body)
+            elif self.path != "/v1/logs":  # log records are accepted and dropped
                 self.send_response(404)
                 self.end_headers()
                 return
-            receiver.record(body)
             answer = ExportTraceServiceResponse().SerializeToString()
             self.send_response(200)
             self.send_header("Content-Type", "application/x-protobuf")

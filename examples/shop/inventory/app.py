@@ -9,6 +9,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, Field
@@ -69,7 +70,20 @@ def create_app() -> FastAPI:
         db.dispose()
         tracing.shutdown()
 
-    app = service_app(tracing, lifespan)
+    def set_state(state: str, params: dict[str, Any], action: str) -> dict[str, Any]:
+        """Pact provider states about products; the seed data holds the others."""
+        if action != "setup":
+            return {}
+        if state.endswith(" is in stock"):
+            db.execute(
+                "UPDATE products SET stock = :stock WHERE id = :id",
+                {"stock": int(params.get("stock", 25)), "id": int(params["id"])},
+            )
+        elif state.endswith(" is out of stock"):
+            db.execute("UPDATE products SET stock = 0 WHERE id = :id", {"id": int(params["id"])})
+        return {}
+
+    app = service_app(tracing, lifespan, states=set_state)
 
     @app.get("/products")
     def list_products() -> list[Product]:

@@ -81,7 +81,19 @@ def create_app() -> FastAPI:
         inventory_db.dispose()
         tracing.shutdown()
 
-    app = service_app(tracing, lifespan)
+    def set_state(state: str, params: dict[str, Any], action: str) -> dict[str, Any]:
+        """Pact provider states: an order placed for real; product states are inventory's."""
+        if state == "an order exists" and action == "setup":
+            body = OrderRequest(product_id=params["product_id"], quantity=params["quantity"])
+            return {"id": create_order(body).id}
+        if state.startswith("product "):
+            forwarded = inventory.request(
+                "POST", "/_pact/state", {"state": state, "params": params, "action": action}
+            )
+            forward_error(forwarded, "inventory")
+        return {}
+
+    app = service_app(tracing, lifespan, states=set_state)
 
     @app.post(
         "/orders",

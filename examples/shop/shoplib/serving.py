@@ -1,6 +1,7 @@
 """Serving a shop service and calling the others: uvicorn start-up and a traced HTTP client.
 
-Configuration comes from the environment: `HOST`, `PORT` and the callee's `*_URL`.
+Configuration comes from the environment: `HOST`, `PORT`, the callee's `*_URL`, and the
+switches `SHOP_FAULT`, `SHOP_FAULT_ADMIN=1` and `SHOP_PACT_STATES=1`.
 """
 
 from __future__ import annotations
@@ -18,10 +19,28 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from pydantic import BaseModel
 
-from shoplib.faults import parse_fault
+from shoplib.faults import FAULT_SYNTAX, FaultSwitch, fault_from_text, parse_fault
+from shoplib.request_log import setup_logging
 from shoplib.tracing import Tracing, TracingMiddleware, inject_context
 
 TIMEOUT = httpx.Timeout(5.0, connect=2.0)
+
+StateHandler = Callable[[str, dict[str, Any], str], dict[str, Any]]
+"""`(state name, params, "setup" | "teardown") -> values for the interaction` (Pact states)."""
+
+
+class StateChange(BaseModel):
+    """The body Pact verifiers POST to a provider-state URL."""
+
+    state: str
+    params: dict[str, Any] | None = None
+    action: str = "setup"
+
+
+class FaultChange(BaseModel):
+    """`POST /_fault`: the new fault in `SHOP_FAULT`'s syntax; empty removes it."""
+
+    fault: str = ""
 
 
 class ErrorBody(BaseModel):
@@ -36,9 +55,16 @@ def error_responses(descriptions: dict[int, str]) -> dict[int | str, dict[str, A
 
 
 def service_app(
-    tracing: Tracing, lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]]
+    tracing: Tracing,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
+    states: StateHandler | None = None,
 ) -> FastAPI:
-    """A FastAPI app for one shop service: traced, `SHOP_FAULT` applied, `GET /health`."""
+    """A FastAPI app for one shop service: traced, logged, `SHOP_FAULT` applied, `GET /health`.
+
+    `POST /_fault` exists only with `SHOP_FAULT_ADMIN=1`, and `POST /_pact/state` (calling
+    `states`) only with `SHOP_PACT_STATES=1`: neither belongs in a real deployment.
+    """
+    setup_logging(tracing.service)
     app = FastAPI(
         title=tracing.service,
         version="1.0.0",
@@ -46,15 +72,32 @@ def service_app(
         # operationIds are the function names (`create_order`), not FastAPI's long default.
         generate_unique_id_function=lambda route: route.name,
     )
-    app.add_middleware(
-        TracingMiddleware,
-        tracer=tracing.tracer,
-        fault=parse_fault(os.environ.get("SHOP_FAULT")),
-    )
+    switch = FaultSwitch(parse_fault(os.environ.get("SHOP_FAULT")))
+    app.add_middleware(TracingMiddleware, tracer=tracing.tracer, fault=switch)
 
     @app.get("/health")
     def health() -> dict[str, str]:
         return {"status": "ok"}
+
+    if os.environ.get("SHOP_FAULT_ADMIN") == "1":
+
+        @app.post("/_fault", include_in_schema=False)
+        def set_fault(change: FaultChange) -> dict[str, Any]:
+            try:
+                switch.current = fault_from_text(change.fault)
+            except ValueError:
+                raise HTTPException(422, f"fault {change.fault!r}: {FAULT_SYNTAX}") from None
+            return {
+                "error_rate": switch.current.error_rate,
+                "latency_ms": switch.current.latency_ms,
+            }
+
+    if states is not None and os.environ.get("SHOP_PACT_STATES") == "1":
+        handler = states
+
+        @app.post("/_pact/state", include_in_schema=False)
+        def change_state(change: StateChange) -> dict[str, Any]:
+            return handler(change.state, change.params or {}, change.action)
 
     return app
 
@@ -126,4 +169,8 @@ def run(create_app: Callable[[], FastAPI], default_port: int) -> None:
         host=os.environ.get("HOST", "127.0.0.1"),
         port=int(os.environ.get("PORT", default_port)),
         log_level=os.environ.get("LOG_LEVEL", "info"),
+        # uvicorn's own lines go through the logging standard; requests are logged by
+        # the tracing middleware, inside their span.
+        log_config=None,
+        access_log=False,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,9 +22,12 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shoplib.faults import Fault
+from shoplib.faults import FaultSwitch
+from shoplib.request_log import log_request
 
 PROPAGATOR = TraceContextTextMapPropagator()
+# Probes and the demo's control endpoints answer even while a fault is injected.
+FAULT_FREE_PATHS = frozenset({"/health", "/_fault", "/_pact/state"})
 
 
 @dataclass
@@ -50,9 +54,12 @@ def setup_tracing(service: str) -> Tracing:
 
 
 class TracingMiddleware:
-    """One SERVER span per HTTP request, continuing the caller's W3C trace; applies faults."""
+    """One SERVER span and one log line per HTTP request, continuing the caller's W3C trace.
 
-    def __init__(self, app: ASGIApp, tracer: trace.Tracer, fault: Fault) -> None:
+    Also applies the service's current fault (never to `/health` or the control endpoints).
+    """
+
+    def __init__(self, app: ASGIApp, tracer: trace.Tracer, fault: FaultSwitch) -> None:
         self.app = app
         self.tracer = tracer
         self.fault = fault
@@ -64,6 +71,7 @@ class TracingMiddleware:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         method, path = scope["method"], scope["path"]
         status = 500
+        started = time.perf_counter()
 
         async def send_and_record(message: Message) -> None:
             nonlocal status
@@ -83,12 +91,14 @@ class TracingMiddleware:
             span.set_attributes(
                 {"http.request.method": method, "url.path": path, "url.scheme": "http"}
             )
+            failure: Exception | None = None
             try:
-                if path == "/health":
+                if path in FAULT_FREE_PATHS:
                     await self.app(scope, receive, send_and_record)
                 else:
                     await self._with_fault(scope, receive, send_and_record)
             except Exception as error:
+                failure = error
                 span.record_exception(error)
                 span.set_status(Status(StatusCode.ERROR, type(error).__name__))
                 raise
@@ -101,11 +111,13 @@ class TracingMiddleware:
                 span.set_attribute("http.response.status_code", status)
                 if status >= 500:
                     span.set_status(Status(StatusCode.ERROR))
+                log_request(method, path, template, status, started, failure)
 
     async def _with_fault(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.fault.latency_ms:
-            await asyncio.sleep(self.fault.latency_ms / 1000)
-        if self.fault.should_fail():
+        fault = self.fault.current
+        if fault.latency_ms:
+            await asyncio.sleep(fault.latency_ms / 1000)
+        if fault.should_fail():
             body = json.dumps({"detail": "injected fault (SHOP_FAULT)"}).encode()
             await send(
                 {

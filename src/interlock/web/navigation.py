@@ -66,9 +66,8 @@ CHAPTERS: tuple[Chapter, ...] = (
         3,
         "Testing one service alone",
         "gateway tested alone: `interlock demo --stub orders,inventory` serves its "
-        "dependencies from the contracts shown here.",
-        # The stubs run in the terminal; the dashboard shows the contracts they come from.
-        ("services", "contracts"),
+        "dependencies by stubs made from those contracts.",
+        ("contracts", "stubs"),
     ),
     Chapter(
         4,
