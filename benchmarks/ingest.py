@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import statistics
@@ -84,7 +85,8 @@ def make_batch(rng: random.Random, spans: int = 512) -> bytes:
             _set(span.attributes, "server.address", rng.choice(SERVICES))
             _set(span.attributes, "user_agent.original", "python-httpx/0.28.1")
         span.status.code = 2 if rng.random() < 0.02 else 0
-    return request.SerializeToString()
+    body: bytes = request.SerializeToString()
+    return body
 
 
 def decode_ceiling(batches: list[bytes]) -> float:
@@ -133,10 +135,24 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def collector_cpu(pid: int) -> tuple[float, float]:
+    """CPU seconds so far of the collector process and of its child processes (its writer)."""
+    return cpu_seconds(pid), sum(cpu_seconds(child) for child in child_pids(pid))
+
+
+def child_pids(pid: int) -> list[int]:
+    """The live child processes of `pid` (the collector's writer process)."""
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children += [int(c) for c in (task / "children").read_text().split()]
+    return children
+
+
 def peak_rss_mib(pid: int) -> float:
+    """Peak resident memory of `pid` plus that of its live children."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
+            return int(line.split()[1]) / 1024 + sum(peak_rss_mib(c) for c in child_pids(pid))
     return float("nan")
 
 
@@ -191,11 +207,19 @@ def main() -> int:
         help="after the ingest, grow the store to this many spans (e.g. 10000000) and time the queries again",
     )
     args = parser.parse_args()
+    data = Path(tempfile.mkdtemp(prefix="interlock-ingest-"))
+    try:
+        return run(args, data)
+    finally:
+        shutil.rmtree(data, ignore_errors=True)  # a 10-million-span store is several GB
+
+
+def run(args: argparse.Namespace, data: Path) -> int:
+    """Ingest, then time the queries; the store lives in `data`."""
     rng = random.Random(7)
     batches = [make_batch(rng) for _ in range(args.batches)]
     ceiling = decode_ceiling(batches)
 
-    data = Path(tempfile.mkdtemp(prefix="interlock-ingest-"))
     port = free_port()
     collector = subprocess.Popen(
         [
@@ -213,14 +237,18 @@ def main() -> int:
     try:
         wait_for_port(port)
         url = f"http://127.0.0.1:{port}"
-        cpu_before = cpu_seconds(collector.pid)
+        cpu_before = collector_cpu(collector.pid)
         start = time.perf_counter()
         sent, retries = send_all(f"{url}/v1/traces", batches, args.connections)
         accepted_s = time.perf_counter() - start
         while httpx.get(f"{url}/healthz").json()["spans_stored"] < sent:
             time.sleep(0.02)
         stored_s = time.perf_counter() - start
-        cpu_used = cpu_seconds(collector.pid) - cpu_before
+        cpu_after = collector_cpu(collector.pid)
+        cpu_http, cpu_writer = (
+            after - before for after, before in zip(cpu_after, cpu_before, strict=True)
+        )
+        cpu_used = cpu_http + cpu_writer
         peak = peak_rss_mib(collector.pid)
     finally:
         collector.send_signal(signal.SIGINT)
@@ -243,7 +271,8 @@ def main() -> int:
         f"durably stored in SQLite:        {stored_rate:,.0f} spans/s  (goal {GOAL_SPANS_PER_S:,})"
     )
     print(
-        f"collector CPU: {cpu_used:.1f} s, so {sent / cpu_used:,.0f} spans per CPU-second (load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
+        f"collector CPU: {cpu_used:.1f} s (HTTP process {cpu_http:.1f} s, writer process {cpu_writer:.1f} s), "
+        f"so {sent / cpu_used:,.0f} spans per CPU-second (load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
     )
     print(f"lost: {sent - on_disk} of {sent}; collector peak RSS {peak:.0f} MiB")
     print(

@@ -16,7 +16,6 @@ from typing import Any
 import psycopg
 from rich.markup import escape
 
-from interlock.catalog import load_catalog
 from interlock.contracts import load_database_contracts
 from interlock.envs import (
     PostgresError,
@@ -26,10 +25,15 @@ from interlock.envs import (
     stop_postgres,
 )
 from interlock.errors import InterlockError
-from interlock.migrations import LintSettings, Severity, lint_paths, read_migrations, save_report
-from interlock.migrations.dryrun import dry_run
-from interlock.migrations.history import split_pending
-from interlock.migrations.impact import migration_impact
+from interlock.migrations import (
+    LintSettings,
+    Severity,
+    dry_run,
+    impact_of_directory,
+    lint_paths,
+    read_migrations,
+    save_report,
+)
 
 PROPOSALS = ("rename-price", "expand-price")
 APPLIED_VERSION = "2"  # inventory's deployed schema: migrations 1 and 2
@@ -131,16 +135,18 @@ def check_proposals(
     proposed = shop / "inventory" / "proposed"
     contract_files = [shop / "orders" / "contracts"]
     contracts = [q for c in load_database_contracts(contract_files) for q in c.queries]
-    graph = load_catalog(shop).graph
     checks = []
     for proposal in PROPOSALS:
         directory = proposed / proposal
         check = MigrationCheck(proposal)
         lint = lint_paths(_new_files(directory), LintSettings())
         check.lint_errors = sorted({f.rule for f in lint.findings if f.severity is Severity.error})
-        applied, pending = split_pending(read_migrations(directory), APPLIED_VERSION)
-        impact = migration_impact(
-            applied, pending, database="inventory", graph=graph, contracts=contracts
+        impact = impact_of_directory(
+            directory,
+            catalog_dir=shop,
+            database="inventory",
+            contract_paths=contract_files,
+            from_version=APPLIED_VERSION,
         )
         check.broken_services = sorted({s for c in impact.changes if c.uses for s in c.services})
         saved = save_report(data_dir, "impact", _label(proposal), impact.to_json())

@@ -10,7 +10,6 @@ from pathlib import Path
 import typer
 import yaml
 
-from interlock.catalog import load_catalog
 from interlock.cli.output import Format, console, console_err, print_json
 from interlock.contracts import (
     ContractQuery,
@@ -21,24 +20,22 @@ from interlock.contracts import (
 from interlock.migrations import (
     LintFormat,
     all_rules,
+    dry_run,
     find_lint_config,
+    impact_of_directory,
     lint_paths,
     load_lint_settings,
+    observed_queries,
     read_migrations,
+    render_dry_run_html,
+    render_dry_run_text,
+    render_impact_text,
     render_text,
+    save_report,
     to_github,
     to_json,
     to_sarif,
 )
-from interlock.migrations.checks_report import (
-    render_dry_run_html,
-    render_dry_run_text,
-    render_impact_text,
-)
-from interlock.migrations.dryrun import dry_run
-from interlock.migrations.history import split_pending
-from interlock.migrations.impact import infer_database, migration_impact, observed_queries
-from interlock.migrations.saved_reports import save_report
 
 app = typer.Typer(
     help="Migration safety: lint, cross-service impact, a measured dry run, rollback check.",
@@ -136,18 +133,14 @@ def impact(
 
     Exit codes: 0 no consumer broken, 1 a breaking change hits a consumer, 2 bad input.
     """
-    migrations = read_migrations(path)
-    applied, pending = split_pending(migrations, from_version, database_url)
-    graph = load_catalog(catalog_dir or Path.cwd()).graph
-    database = database or infer_database(graph, path)
-    observed = observed_queries(data_dir, database) if data_dir else []
-    report = migration_impact(
-        applied,
-        pending,
+    report = impact_of_directory(
+        path,
+        catalog_dir=catalog_dir or Path.cwd(),
         database=database,
-        graph=graph,
-        contracts=_contract_queries(contracts),
-        observed=observed,
+        contract_paths=contracts,
+        from_version=from_version,
+        database_url=database_url,
+        data_dir=data_dir,
     )
     if save_to is not None:
         save_report(save_to, "impact", str(path), report.to_json())

@@ -237,3 +237,33 @@ def observed_queries(data_dir: Path, database: str | None = None) -> list[Observ
         ]
     finally:
         store.close()
+
+
+def impact_of_directory(
+    path: Path,
+    *,
+    catalog_dir: Path,
+    database: str | None = None,
+    contract_paths: Sequence[Path] = (),
+    from_version: str | None = None,
+    database_url: str | None = None,
+    data_dir: Path | None = None,
+) -> MigrationImpact:
+    """`migrate impact` in one call: read the migrations and every source of uses, then check.
+
+    The database defaults to the one owned by the service whose descriptor sits above `path`;
+    the pending migrations come from `from_version`, the database's history, or are the last one.
+    """
+    from interlock.catalog import load_catalog
+    from interlock.contracts import load_database_contracts
+    from interlock.migrations.history import split_pending
+    from interlock.migrations.layouts import read_migrations
+
+    applied, pending = split_pending(read_migrations(path), from_version, database_url)
+    graph = load_catalog(catalog_dir).graph
+    database = database or infer_database(graph, path)
+    contracts = [q for c in load_database_contracts(contract_paths) for q in c.queries]
+    observed = observed_queries(data_dir, database) if data_dir else []
+    return migration_impact(
+        applied, pending, database=database, graph=graph, contracts=contracts, observed=observed
+    )

@@ -10,9 +10,10 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from interlock.telemetry.model import Span, SpanKind
+from interlock.telemetry.row_codec import SpanRecord
 from interlock.telemetry.sql_fingerprint import fingerprint_sql
 
 LATENCY_BUCKETS_MS: tuple[float, ...] = (
@@ -33,8 +34,7 @@ LATENCY_BUCKETS_MS: tuple[float, ...] = (
 """Upper bounds of the latency histogram buckets; one more bucket counts everything above."""
 
 _NS_PER_MINUTE = 60_000_000_000
-_CALLER_KINDS = (SpanKind.CLIENT, SpanKind.PRODUCER)
-_CALLEE_KINDS = (SpanKind.SERVER, SpanKind.CONSUMER)
+K = TypeVar("K")
 
 
 def bucket_of(duration_ms: float) -> int:
@@ -60,14 +60,17 @@ def quantile_ms(histogram: Iterable[int], q: float) -> float:
 def _first(attributes: Mapping[str, Any], *keys: str) -> str | None:
     for key in keys:
         value = attributes.get(key)
-        if value not in (None, ""):
+        if value is not None and value != "":
             return str(value)
     return None
 
 
 def database_call(span: Span) -> tuple[str, str] | None:
     """`(database name, db system)` when `span` is a call to a database, old or new semconv."""
-    a = span.attributes
+    return _database(span.attributes)
+
+
+def _database(a: Mapping[str, Any]) -> tuple[str, str] | None:
     system = _first(a, "db.system.name", "db.system")
     if system is None:
         return None
@@ -77,7 +80,10 @@ def database_call(span: Span) -> tuple[str, str] | None:
 
 def queue_call(span: Span) -> str | None:
     """The queue or topic a PRODUCER/CONSUMER talks to, when the span names one."""
-    a = span.attributes
+    return _queue(span.attributes)
+
+
+def _queue(a: Mapping[str, Any]) -> str | None:
     system = _first(a, "messaging.system")
     if system is None:
         return None
@@ -88,7 +94,11 @@ def queue_call(span: Span) -> str | None:
 
 def peer_name(span: Span) -> str | None:
     """The callee named by the caller, for callees that send no spans of their own."""
-    return _first(span.attributes, "peer.service", "server.address", "net.peer.name", "http.host")
+    return _peer(span.attributes)
+
+
+def _peer(a: Mapping[str, Any]) -> str | None:
+    return _first(a, "peer.service", "server.address", "net.peer.name", "http.host")
 
 
 @dataclass
@@ -105,6 +115,12 @@ class Counts:
         self.errors += int(error)
         self.total_ms += duration_ms
         self.histogram[bucket_of(duration_ms)] += 1
+
+    def merge(self, other: Counts) -> None:
+        self.calls += other.calls
+        self.errors += other.errors
+        self.total_ms += other.total_ms
+        self.histogram = [a + b for a, b in zip(self.histogram, other.histogram, strict=True)]
 
 
 @dataclass
@@ -130,8 +146,30 @@ class AggregateDelta:
     def __bool__(self) -> bool:
         return bool(self.edges or self.operations or self.fingerprints)
 
+    def merge(self, other: AggregateDelta) -> None:
+        """Add `other` into this delta, taking its entries over (a writer merges many requests')."""
+        _merge_counts(self.edges, other.edges)
+        _merge_counts(self.operations, other.operations)
+        for fp_key, entry in other.fingerprints.items():
+            known = self.fingerprints.get(fp_key)
+            if known is None:
+                self.fingerprints[fp_key] = entry
+            else:
+                known.count += entry.count
+                known.first_seen = min(known.first_seen, entry.first_seen)
+                known.last_seen = max(known.last_seen, entry.last_seen)
 
-@dataclass(frozen=True, slots=True)
+
+def _merge_counts(mine: dict[K, Counts], theirs: dict[K, Counts]) -> None:
+    for key, counts in theirs.items():
+        current = mine.get(key)
+        if current is None:
+            mine[key] = counts
+        else:
+            current.merge(counts)
+
+
+@dataclass(slots=True)  # not frozen: frozen dataclasses are slower to build, one per call
 class _Call:
     """A CLIENT/PRODUCER span still waiting for the SERVER/CONSUMER span it caused."""
 
@@ -168,65 +206,100 @@ class Aggregator:
     def add(self, spans: Iterable[Span], now: float | None = None) -> None:
         """Count `spans` (every span, sampled or not)."""
         now = time.monotonic() if now is None else now
-        for span in spans:
-            minute = span.start_unix_nano // _NS_PER_MINUTE * 60
-            ms = span.duration_ms
-            error = span.is_error
-            key = (span.service, span.name, minute)
-            counts = self._delta.operations.get(key)
-            if counts is None:
-                counts = self._delta.operations[key] = Counts()
-            counts.add(ms, error)
-            attributes = span.attributes
-            if "db.statement" in attributes or "db.query.text" in attributes:
-                self._fingerprint(span)
-            if span.kind in _CALLER_KINDS:
-                self._caller(span, minute, ms, error, now)
-            elif span.kind in _CALLEE_KINDS and span.parent_span_id:
-                self._callee(span, now)
+        count = self._count
+        for s in spans:
+            count(
+                s.service, s.name, s.start_unix_nano, s.end_unix_nano, s.status_code == 2,
+                s.kind, s.span_id, s.parent_span_id, s.attributes, now,
+            )  # fmt: skip
         self.expire(now)
 
-    def _fingerprint(self, span: Span) -> None:
-        sql = _first(span.attributes, "db.query.text", "db.statement")
+    def add_records(self, records: Iterable[SpanRecord], now: float | None = None) -> None:
+        """Count spans given as `(row, attributes)` records (`decode_trace_records_protobuf`)."""
+        now = time.monotonic() if now is None else now
+        count = self._count
+        for row, attributes in records:
+            # row columns: 1 span_id, 2 parent, 3 service, 4 name, 5 kind, 6 start, 7 end, 9 status
+            count(
+                row[3], row[4], row[6], row[7], row[9] == 2, row[5], row[1], row[2], attributes, now
+            )
+        self.expire(now)
+
+    def _count(
+        self,
+        service: str,
+        name: str,
+        start: int,
+        end: int,
+        error: bool,
+        kind: int,
+        span_id: str,
+        parent_id: str | None,
+        attributes: Mapping[str, Any],
+        now: float,
+    ) -> None:
+        minute = start // _NS_PER_MINUTE * 60
+        ms = (end - start) / 1_000_000 if end > start else 0.0
+        key = (service, name, minute)
+        counts = self._delta.operations.get(key)
+        if counts is None:
+            counts = self._delta.operations[key] = Counts()
+        counts.add(ms, error)
+        if "db.statement" in attributes or "db.query.text" in attributes:
+            self._fingerprint(service, start, attributes)
+        if kind == 3 or kind == 4:  # CLIENT, PRODUCER
+            self._caller(service, kind, span_id, attributes, minute, ms, error, now)
+        elif (kind == 2 or kind == 5) and parent_id:  # SERVER, CONSUMER
+            self._callee(service, parent_id, error, now)
+
+    def _fingerprint(self, service: str, start: int, attributes: Mapping[str, Any]) -> None:
+        sql = _first(attributes, "db.query.text", "db.statement")
         if sql is None:
             return
-        db = database_call(span)
+        db = _database(attributes)
         database, system = db if db else ("", "")
         fingerprint, normalized = fingerprint_sql(sql)
-        entry = self._delta.fingerprints.get((span.service, fingerprint))
+        entry = self._delta.fingerprints.get((service, fingerprint))
         if entry is None:
-            entry = FingerprintCount(system, database, normalized, 0, span.start_unix_nano, 0)
-            self._delta.fingerprints[(span.service, fingerprint)] = entry
+            entry = FingerprintCount(system, database, normalized, 0, start, 0)
+            self._delta.fingerprints[(service, fingerprint)] = entry
         entry.count += 1
-        entry.first_seen = min(entry.first_seen, span.start_unix_nano)
-        entry.last_seen = max(entry.last_seen, span.start_unix_nano)
+        entry.first_seen = min(entry.first_seen, start)
+        entry.last_seen = max(entry.last_seen, start)
 
-    def _caller(self, span: Span, minute: int, ms: float, error: bool, now: float) -> None:
-        a = span.attributes
-        is_db = span.kind == SpanKind.CLIENT and ("db.system" in a or "db.system.name" in a)
-        database = database_call(span) if is_db else None
+    def _caller(
+        self,
+        service: str,
+        kind: int,
+        span_id: str,
+        a: Mapping[str, Any],
+        minute: int,
+        ms: float,
+        error: bool,
+        now: float,
+    ) -> None:
+        is_db = kind == SpanKind.CLIENT and ("db.system" in a or "db.system.name" in a)
+        database = _database(a) if is_db else None
         if database is not None:  # databases send no spans: the edge is known right away
-            self._edge(span.service, database[0], "database", minute, ms, error)
+            self._edge(service, database[0], "database", minute, ms, error)
             return
-        callee = self._orphans.pop(span.span_id, None)
+        callee = self._orphans.pop(span_id, None)
         if callee is not None:
-            if callee[0] != span.service:
-                self._edge(span.service, callee[0], "service", minute, ms, error or callee[1])
+            if callee[0] != service:
+                self._edge(service, callee[0], "service", minute, ms, error or callee[1])
             return
-        queue = queue_call(span) if "messaging.system" in a else None
-        peer, kind = (queue, "queue") if queue else (peer_name(span), "service")
-        self._open[span.span_id] = _Call(span.service, minute, ms, error, peer, kind, now)
+        queue = _queue(a) if "messaging.system" in a else None
+        peer, peer_kind = (queue, "queue") if queue else (_peer(a), "service")
+        self._open[span_id] = _Call(service, minute, ms, error, peer, peer_kind, now)
 
-    def _callee(self, span: Span, now: float) -> None:
-        parent_id = span.parent_span_id
-        assert parent_id is not None
+    def _callee(self, service: str, parent_id: str, error: bool, now: float) -> None:
         call = self._open.pop(parent_id, None)
         if call is None:
-            self._orphans[parent_id] = (span.service, span.is_error, now)
+            self._orphans[parent_id] = (service, error, now)
             return
-        if call.service != span.service:
-            error = call.error or span.is_error
-            self._edge(call.service, span.service, "service", call.minute, call.duration_ms, error)
+        if call.service != service:
+            error = call.error or error
+            self._edge(call.service, service, "service", call.minute, call.duration_ms, error)
 
     def expire(self, now: float | None = None, everything: bool = False) -> None:
         """Settle the calls whose callee never reported: to the peer they name, if any."""

@@ -5,12 +5,17 @@
 
 from __future__ import annotations
 
+import os
+from dataclasses import replace
+
 import uvicorn
 from fastapi import FastAPI
 
 from interlock.telemetry.intake import mount_telemetry
 from interlock.telemetry.settings import TelemetrySettings
 from interlock.telemetry.store import SpanStore
+
+_WRITER_PROCESS_VARIABLE = "INTERLOCK_TELEMETRY_WRITER_PROCESS"
 
 
 def create_collector_app(settings: TelemetrySettings) -> FastAPI:
@@ -38,5 +43,12 @@ def collector_store(app: FastAPI) -> SpanStore:
 
 
 def run_collector(settings: TelemetrySettings, host: str = "127.0.0.1", port: int = 4318) -> None:
-    """Serve the collector until interrupted; the store is flushed and closed on the way out."""
+    """Serve the collector until interrupted; the store is flushed and closed on the way out.
+
+    With SQLite the spans are written by a second process (`writer_process`), so that the
+    standalone collector ingests on two cores; `INTERLOCK_TELEMETRY_WRITER_PROCESS=0` keeps
+    the writer a thread of the one process.
+    """
+    if _WRITER_PROCESS_VARIABLE not in os.environ:
+        settings = replace(settings, writer_process=True)
     uvicorn.run(create_collector_app(settings), host=host, port=port, log_level="warning")

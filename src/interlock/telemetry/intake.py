@@ -19,6 +19,7 @@ from interlock.telemetry.otlp import (
     Decoded,
     PayloadError,
     decode_logs_protobuf,
+    decode_trace_records_protobuf,
     decode_traces_protobuf,
     status_body,
     success_body,
@@ -27,12 +28,14 @@ from interlock.telemetry.otlp_json import decode_logs_json, decode_traces_json
 from interlock.telemetry.settings import TelemetrySettings
 from interlock.telemetry.sqlite_store import SQLiteSpanStore
 from interlock.telemetry.store import SpanStore
+from interlock.telemetry.writer_process import SQLiteProcessSpanStore
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
 _UNAVAILABLE = 14  # google.rpc.Code.UNAVAILABLE
 
 Decoder = Callable[[bytes, int], Decoded[Any]]
+Offer = Callable[[Sequence[Any]], bool]
 
 
 class _Refusal(Exception):
@@ -84,8 +87,9 @@ def create_intake(store: SpanStore, settings: TelemetrySettings | None = None) -
         request: Request,
         signal: str,
         decoders: tuple[Decoder, Decoder],
-        offer: Callable[[Sequence[Any]], bool],
+        offers: tuple[Offer, Offer],
     ) -> Response:
+        """Decode with `decoders[0]`/`offers[0]` for protobuf, `[1]` for JSON."""
         media = _media_type(request)
         as_json = media != PROTOBUF
         try:
@@ -96,7 +100,7 @@ def create_intake(store: SpanStore, settings: TelemetrySettings | None = None) -
             if not store.has_room():  # refuse before paying for reading and decoding
                 raise _Refusal(503, "the write queue is full; retry later", _UNAVAILABLE)
             body = await _body(request, settings.max_body_bytes)
-            decode = decoders[1] if as_json else decoders[0]
+            decode, offer = (decoders[1], offers[1]) if as_json else (decoders[0], offers[0])
             try:
                 decoded = decode(body, settings.attribute_limit)
             except PayloadError as error:
@@ -119,17 +123,20 @@ def create_intake(store: SpanStore, settings: TelemetrySettings | None = None) -
             media_type=JSON if as_json else PROTOBUF,
         )
 
+    trace_decoders: tuple[Decoder, Decoder] = (decode_traces_protobuf, decode_traces_json)
+    trace_offers: tuple[Offer, Offer] = (store.offer_spans, store.offer_spans)
+    if isinstance(store, SQLiteProcessSpanStore):  # protobuf straight to rows for the writer
+        trace_decoders = (decode_trace_records_protobuf, decode_traces_json)
+        trace_offers = (store.offer_span_records, store.offer_spans)
+
     @router.post("/v1/traces", summary="OTLP/HTTP trace export")
     async def traces(request: Request) -> Response:
-        return await receive(
-            request, "traces", (decode_traces_protobuf, decode_traces_json), store.offer_spans
-        )
+        return await receive(request, "traces", trace_decoders, trace_offers)
 
     @router.post("/v1/logs", summary="OTLP/HTTP log export")
     async def logs(request: Request) -> Response:
-        return await receive(
-            request, "logs", (decode_logs_protobuf, decode_logs_json), store.offer_logs
-        )
+        decoders = (decode_logs_protobuf, decode_logs_json)
+        return await receive(request, "logs", decoders, (store.offer_logs, store.offer_logs))
 
     return router
 
@@ -138,6 +145,8 @@ def open_span_store(settings: TelemetrySettings) -> SpanStore:
     """The store `settings` asks for: PostgreSQL for a `postgresql://` URL, else SQLite."""
     url = settings.database_url
     if not url:
+        if settings.writer_process:
+            return SQLiteProcessSpanStore(settings.spans_path, settings)
         return SQLiteSpanStore(settings.spans_path, settings)
     if not url.startswith(("postgresql://", "postgres://")):
         raise UserInputError(f"database URL {url!r}: expected postgresql://user@host:port/database")

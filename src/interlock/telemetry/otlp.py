@@ -18,6 +18,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from interlock.errors import UserInputError
 from interlock.telemetry.model import LogRecord, Span, SpanEvent, SpanKind, StatusCode
+from interlock.telemetry.row_codec import SpanRecord, dumps
 
 UNKNOWN_SERVICE = "unknown_service"
 _INVALID_ARGUMENT = 3  # google.rpc.Code.INVALID_ARGUMENT
@@ -77,10 +78,13 @@ def _pb_attributes(items: Any, limit: int) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for kv in items:
         value = kv.value
+        text = value.string_value  # most values are strings: one call instead of two
+        if text:
+            result[kv.key] = text if len(text) <= limit else text[:limit]
+            continue
         kind = value.WhichOneof("value")
         if kind == "string_value":
-            text = value.string_value
-            result[kv.key] = text if len(text) <= limit else text[:limit]
+            result[kv.key] = text
         elif kind in _SCALARS:
             result[kv.key] = getattr(value, kind)
         else:
@@ -172,6 +176,59 @@ def decode_traces_protobuf(body: bytes, attribute_limit: int = 8192) -> Decoded[
                         scope=scope,
                     )
                 )
+    return out
+
+
+def decode_trace_records_protobuf(body: bytes, attribute_limit: int = 8192) -> Decoded[SpanRecord]:
+    """Decode an `ExportTraceServiceRequest` straight into span rows, for a writer process.
+
+    The same validation and rejections as `decode_traces_protobuf`, without building `Span`
+    objects: each item is the row the store inserts (attributes already JSON) and the
+    attributes as a dict, for the aggregates.
+    """
+    request = _parse_pb(
+        trace_service_pb2.ExportTraceServiceRequest(), body, "ExportTraceServiceRequest"
+    )
+    out: Decoded[SpanRecord] = Decoded()
+    items = out.items
+    for r, resource_spans in enumerate(request.resource_spans):
+        resource = _pb_attributes(resource_spans.resource.attributes, attribute_limit)
+        service = service_of(resource)
+        resource_json = dumps(resource)
+        for s, scope_spans in enumerate(resource_spans.scope_spans):
+            scope = scope_spans.scope.name
+            for i, pb in enumerate(scope_spans.spans):
+                trace_id, span_id, parent = pb.trace_id, pb.span_id, pb.parent_span_id
+                if len(trace_id) != 16 or len(span_id) != 8 or (parent and len(parent) != 8) \
+                        or trace_id == _ZERO_TRACE or span_id == _ZERO_SPAN:  # fmt: skip
+                    problem = _id_problem(trace_id, span_id, parent)
+                    out.reject(f"resource_spans[{r}].scope_spans[{s}].spans[{i}]: {problem}")
+                    continue
+                kind, status = pb.kind, pb.status
+                code = status.code
+                start, end = pb.start_time_unix_nano, pb.end_time_unix_nano
+                attributes = _pb_attributes(pb.attributes, attribute_limit)
+                events = (
+                    dumps(
+                        [
+                            [
+                                e.time_unix_nano,
+                                e.name,
+                                _pb_attributes(e.attributes, attribute_limit),
+                            ]
+                            for e in pb.events
+                        ]
+                    )
+                    if pb.events
+                    else "[]"
+                )
+                row = (
+                    trace_id.hex(), span_id.hex(), parent.hex() if parent else None, service,
+                    pb.name, kind if 0 <= kind <= 5 else 0, start, end,
+                    end - start if end > start else 0, code if 0 <= code <= 2 else 0,
+                    status.message, dumps(attributes), resource_json, events, scope,
+                )  # fmt: skip
+                items.append((row, attributes))
     return out
 
 

@@ -29,6 +29,9 @@ class TelemetrySettings:
     retention_max_spans: int = 10_000_000  # beyond this many stored spans the oldest go (0: no cap)
     aggregate_retention_days: float = 30.0  # edges, RED minutes (fingerprints are kept)
     database_url: str = ""  # postgresql://... for a team server; empty: SQLite in data_dir
+    # SQLite only: decode in the HTTP process, aggregate and write in a second process, so
+    # ingest uses two cores (`interlock collector` turns it on; the server keeps one process)
+    writer_process: bool = False
 
     @property
     def spans_path(self) -> Path:
@@ -45,8 +48,17 @@ class TelemetrySettings:
             raw = env[name]
             current = getattr(self, f.name)
             try:
-                changes[f.name] = type(current)(raw)
+                changes[f.name] = _boolean(raw) if isinstance(current, bool) else type(current)(raw)
             except ValueError:
                 kind = type(current).__name__
                 raise UserInputError(f"environment {name}={raw!r}: expected a {kind}") from None
         return replace(self, **changes)  # type: ignore[arg-type]  # fields checked above
+
+
+def _boolean(raw: str) -> bool:
+    word = raw.strip().lower()
+    if word in ("1", "true", "yes", "on"):
+        return True
+    if word in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(raw)
