@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
 from typing import Any
 
 import pytest
@@ -121,3 +122,15 @@ def test_records_are_also_exported_over_otlp(collector: Any) -> None:
         record.severity_text,
         record.attributes["order_id"],
     )
+
+
+def test_a_collector_that_is_down_does_not_hold_a_flush() -> None:
+    """The exporter logs its failures; were those records exported too, each failed export
+    would queue another and logging.shutdown() (uvicorn's dictConfig calls it) would never end."""
+    configure(service="orders", stream=io.StringIO(), otlp_endpoint="http://127.0.0.1:9/v1/logs")
+    structlog.get_logger().warning("nobody listens")
+    handlers = [h for h in logging.getLogger().handlers if type(h).__name__ == "OtlpLogHandler"]
+    done = threading.Thread(target=lambda: [h.flush() for h in handlers], daemon=True)
+    done.start()
+    done.join(timeout=60)  # a hang, not a speed: before the fix this never returned
+    assert not done.is_alive()

@@ -22,15 +22,6 @@ def setup_logging(service: str) -> None:
         level=os.environ.get("LOG_LEVEL", "info").upper(),
         otlp_endpoint=f"{endpoint.rstrip('/')}/v1/logs" if endpoint else None,
     )
-    # The OTLP exporters log their own failures (the server not up yet, or gone first):
-    # those lines go to stdout in the standard's format, but are not exported again.
-    exporters = logging.getLogger("opentelemetry")
-    exporters.propagate = False
-    for handler in list(exporters.handlers):
-        exporters.removeHandler(handler)
-    for handler in logging.getLogger().handlers:
-        if type(handler) is logging.StreamHandler:
-            exporters.addHandler(handler)
     logging.getLogger("uvicorn.error").addFilter(_drop_color_message)
 
 

@@ -17,6 +17,10 @@ from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 from opentelemetry.sdk.resources import Resource
 
 _ATTRIBUTE_TYPES = (str, bool, int, float)
+FLUSH_TIMEOUT_MS = 5_000
+# A collector that is gone, or that takes the connection and never answers, must not hold
+# the process: an export (with its retries) gives up after this long, so a flush does too.
+EXPORT_TIMEOUT_S = 5.0
 
 
 class OtlpLogHandler(logging.Handler):
@@ -27,11 +31,16 @@ class OtlpLogHandler(logging.Handler):
         self.setFormatter(formatter)
         self.provider = LoggerProvider(resource=Resource.create({"service.name": service}))
         self.provider.add_log_record_processor(
-            BatchLogRecordProcessor(OTLPLogExporter(endpoint=endpoint))
+            BatchLogRecordProcessor(OTLPLogExporter(endpoint=endpoint, timeout=EXPORT_TIMEOUT_S))
         )
         self._logger = self.provider.get_logger("interlock.logging")
+        self._closed = False
 
     def emit(self, record: logging.LogRecord) -> None:
+        if record.name.startswith("opentelemetry"):
+            # The exporter's own complaints (a collector down) would be queued, fail to
+            # export and complain again: a loop that never lets a flush finish.
+            return
         try:
             line: dict[str, Any] = json.loads(self.format(record))
             attributes = {
@@ -53,8 +62,13 @@ class OtlpLogHandler(logging.Handler):
             self.handleError(record)
 
     def flush(self) -> None:
-        self.provider.force_flush()
+        # logging.shutdown() flushes every handler ever made, closed ones too (uvicorn's
+        # dictConfig calls it); a flush after shutdown would wait forever in the SDK.
+        if not self._closed:
+            self.provider.force_flush(timeout_millis=FLUSH_TIMEOUT_MS)
 
     def close(self) -> None:
-        self.provider.shutdown()
+        if not self._closed:
+            self._closed = True
+            self.provider.shutdown()
         super().close()
