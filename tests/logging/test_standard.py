@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import threading
+import weakref
 from typing import Any
 
 import pytest
@@ -130,7 +131,30 @@ def test_a_collector_that_is_down_does_not_hold_a_flush() -> None:
     configure(service="orders", stream=io.StringIO(), otlp_endpoint="http://127.0.0.1:9/v1/logs")
     structlog.get_logger().warning("nobody listens")
     handlers = [h for h in logging.getLogger().handlers if type(h).__name__ == "OtlpLogHandler"]
-    done = threading.Thread(target=lambda: [h.flush() for h in handlers], daemon=True)
+    refs = [weakref.ref(h) for h in handlers]
+    done = threading.Thread(target=logging.shutdown, args=(refs,), daemon=True)
     done.start()
     done.join(timeout=60)  # a hang, not a speed: before the fix this never returned
     assert not done.is_alive()
+
+
+def test_what_the_exporter_logs_while_exporting_is_not_taken_back() -> None:
+    """Records logged during an export (the SDK marks that context) are filtered out before
+    the handler's lock is taken: logging.shutdown() holds that lock while it flushes, and the
+    export thread logging its failure into the same handler would wait for it forever."""
+    from opentelemetry import context
+    from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
+
+    from interlock.logging.export import OtlpLogHandler
+
+    handler = OtlpLogHandler("orders", "http://127.0.0.1:9/v1/logs", logging.Formatter())
+    record = logging.LogRecord(
+        "urllib3.connectionpool", logging.WARNING, __file__, 1, "retrying", None, None
+    )
+    assert handler.filter(record)
+    token = context.attach(context.set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))
+    try:
+        assert not handler.filter(record)
+    finally:
+        context.detach(token)
+        handler.close()

@@ -10,7 +10,9 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from opentelemetry import context
 from opentelemetry._logs import SeverityNumber
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
 from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
@@ -21,6 +23,17 @@ FLUSH_TIMEOUT_MS = 5_000
 # A collector that is gone, or that takes the connection and never answers, must not hold
 # the process: an export (with its retries) gives up after this long, so a flush does too.
 EXPORT_TIMEOUT_S = 5.0
+
+
+def _not_from_an_export(record: logging.LogRecord) -> bool:
+    """Drop what is logged while the SDK exports (it marks that context as suppressed).
+
+    The exporter logs its own failures (a collector down, urllib3 retrying). Sent back to
+    this handler, each would queue another record to export — and when logging.shutdown()
+    holds this handler's lock while flushing (uvicorn's dictConfig calls it), the export
+    thread would wait for that lock forever. A filter runs before the lock is taken.
+    """
+    return not context.get_value(_SUPPRESS_INSTRUMENTATION_KEY)
 
 
 class OtlpLogHandler(logging.Handler):
@@ -35,12 +48,9 @@ class OtlpLogHandler(logging.Handler):
         )
         self._logger = self.provider.get_logger("interlock.logging")
         self._closed = False
+        self.addFilter(_not_from_an_export)
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.name.startswith("opentelemetry"):
-            # The exporter's own complaints (a collector down) would be queued, fail to
-            # export and complain again: a loop that never lets a flush finish.
-            return
         try:
             line: dict[str, Any] = json.loads(self.format(record))
             attributes = {
