@@ -17,7 +17,12 @@ from interlock.telemetry.model import LogRecord, Span
 from interlock.telemetry.queued_store import QueuedSpanStore
 from interlock.telemetry.row_codec import log_from_row, log_rows, span_from_row, span_rows
 from interlock.telemetry.settings import TelemetrySettings
-from interlock.telemetry.sql_filters import POSTGRES, minute_window, search_filter
+from interlock.telemetry.sql_filters import (
+    POSTGRES,
+    edges_query,
+    operations_query,
+    search_filter,
+)
 from interlock.telemetry.store import (
     EdgeStats,
     OperationStats,
@@ -213,13 +218,9 @@ class PostgresSpanStore(QueuedSpanStore[psycopg.Connection[Any]]):
         self, start_unix_nano: int | None = None, end_unix_nano: int | None = None
     ) -> list[EdgeStats]:
         """Observed edges per minute in the window (minutes that start inside it)."""
-        where, params = minute_window(POSTGRES, start_unix_nano, end_unix_nano)
+        sql, params = edges_query(POSTGRES, start_unix_nano, end_unix_nano)
         with self._read() as conn:
-            rows = conn.execute(
-                "SELECT caller, callee, callee_kind, minute, calls, errors, histogram FROM edge_minutes "
-                f"WHERE {where} ORDER BY minute, caller, callee",
-                params,
-            ).fetchall()
+            rows = conn.execute(sql, params).fetchall()
         return [EdgeStats(r[0], r[1], r[2], r[3], r[4], r[5], tuple(r[6])) for r in rows]
 
     def operations(
@@ -229,16 +230,9 @@ class PostgresSpanStore(QueuedSpanStore[psycopg.Connection[Any]]):
         end_unix_nano: int | None = None,
     ) -> list[OperationStats]:
         """RED figures per service, operation and minute in the window."""
-        where, params = minute_window(POSTGRES, start_unix_nano, end_unix_nano)
-        if service is not None:
-            where += " AND service = %s"
-            params = (*params, service)
+        sql, params = operations_query(POSTGRES, service, start_unix_nano, end_unix_nano)
         with self._read() as conn:
-            rows = conn.execute(
-                "SELECT service, operation, minute, calls, errors, total_ms, histogram "
-                f"FROM operation_minutes WHERE {where} ORDER BY minute, service, operation",
-                params,
-            ).fetchall()
+            rows = conn.execute(sql, params).fetchall()
         return [OperationStats(r[0], r[1], r[2], r[3], r[4], r[5], tuple(r[6])) for r in rows]
 
     def query_fingerprints(self, service: str | None = None) -> list[QueryFingerprint]:

@@ -87,3 +87,30 @@ def search_filter(dialect: Dialect, query: TraceQuery) -> tuple[str, tuple[Any, 
             clauses.append(f"{dialect.attribute} = {m}")
             params.extend([key, key, attribute.value])
     return " AND ".join(clauses), tuple(params)
+
+
+def edges_query(
+    dialect: Dialect, start_ns: int | None, end_ns: int | None
+) -> tuple[str, tuple[Any, ...]]:
+    """Edge minutes in the window, as (SQL, parameters); the histogram is the last column."""
+    where, params = minute_window(dialect, start_ns, end_ns)
+    sql = (
+        "SELECT caller, callee, callee_kind, minute, calls, errors, histogram FROM edge_minutes "
+        f"WHERE {where} ORDER BY minute, caller, callee"
+    )
+    return sql, params
+
+
+def operations_query(
+    dialect: Dialect, service: str | None, start_ns: int | None, end_ns: int | None
+) -> tuple[str, tuple[Any, ...]]:
+    """RED minutes in the window (of one service, or all), as (SQL, parameters)."""
+    where, params = minute_window(dialect, start_ns, end_ns)
+    if service is not None:
+        where += f" AND service = {dialect.mark}"
+        params = (*params, service)
+    sql = (
+        "SELECT service, operation, minute, calls, errors, total_ms, histogram "
+        f"FROM operation_minutes WHERE {where} ORDER BY minute, service, operation"
+    )
+    return sql, params
