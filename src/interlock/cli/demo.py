@@ -10,8 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from interlock.cli.output import console, console_err
-from interlock.demo import DemoRun, start_demo
-from interlock.demo_story import Story, StoryTimings
+from interlock.demo import DemoRun, Story, StoryTimings, start_demo
 from interlock.processes import ProcessSet, ProcessStartError, sigterm_as_interrupt
 
 

@@ -17,9 +17,9 @@ import httpx
 from rich.markup import escape
 
 from interlock.contracts import VerifyOptions, verify_pacts
-from interlock.demo import STUB_PROCESS, DemoRun, find_shop
-from interlock.demo_migrations import ThrowawayPostgres, check_proposals
-from interlock.demo_traffic import FaultTarget, Traffic, diagnose, restock
+from interlock.demo.migrations_chapter import ThrowawayPostgres, check_proposals
+from interlock.demo.shop import STUB_PROCESS, DemoRun, find_shop
+from interlock.demo.traffic import FaultTarget, Traffic, diagnose, restock
 from interlock.telemetry import format_time
 
 STORY_FILE = "story.json"

@@ -3,7 +3,7 @@
 What to start (with free ports, SQLite under the data dir, traces to the server, any
 service replaced by a stub served from its pacts) is planned here; starting, health
 checks and stopping are `interlock.processes`; the story told once all answer is
-`interlock.demo_story`.
+`interlock.demo.story`.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class DemoRun:
 
 def find_shop() -> Path:
     """`examples/shop` in the repository this package is installed (editable) from."""
-    repo = Path(interlock.__file__).resolve().parent.parent.parent
+    repo = Path(interlock.__file__).resolve().parents[2]
     shop = repo / "examples" / "shop"
     if not (shop / "shoplib").is_dir():
         raise UserInputError(
