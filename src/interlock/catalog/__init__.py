@@ -33,6 +33,7 @@ from interlock.catalog.views import (
     service_index,
     service_view,
 )
+from interlock.catalog.yamlsource import Document, load_documents
 
 __all__ = [
     "ALL_BUT_TEAMS",
@@ -42,6 +43,7 @@ __all__ = [
     "CatalogSummary",
     "CheckReport",
     "Dependent",
+    "Document",
     "Edge",
     "EdgeKind",
     "Finding",
@@ -69,6 +71,7 @@ __all__ = [
     "impact",
     "layout",
     "load_catalog",
+    "load_documents",
     "load_valid_catalog",
     "map_view",
     "node_id",

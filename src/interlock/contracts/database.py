@@ -24,7 +24,7 @@ from typing import Any
 import pglast
 import yaml
 
-from interlock.catalog.yamlsource import Document, load_documents
+from interlock.catalog import Document, load_documents
 from interlock.errors import Position, SourceError, UserInputError
 
 SUFFIXES = (".dbcontract.yaml", ".dbcontract.yml")

@@ -21,7 +21,7 @@ from interlock.envs.model import (
 from interlock.errors import SourceError
 
 if TYPE_CHECKING:
-    from interlock.catalog.yamlsource import Document
+    from interlock.catalog import Document
 
 _TOP_KEYS = ("name", "service", "catalog", "dependencies", "faults", "otlp")
 _DEPENDENCY_KEYS = ("stub", "real", "postgres", "state", "variable")
@@ -33,7 +33,7 @@ _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 def load_environment_file(path: Path) -> EnvironmentSpec:
     """Read and validate an environment file; paths in it are relative to its directory."""
-    from interlock.catalog.yamlsource import load_documents  # the catalog package is heavy
+    from interlock.catalog import load_documents  # the catalog package is heavy
 
     documents = list(load_documents(path))
     if not documents:

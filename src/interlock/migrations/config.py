@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from interlock.catalog.yamlsource import Document, load_documents
+from interlock.catalog import Document, load_documents
 from interlock.errors import Position, SourceError
 from interlock.migrations.lint import all_rules
 from interlock.migrations.model import LintSettings

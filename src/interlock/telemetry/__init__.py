@@ -34,7 +34,7 @@ from interlock.telemetry.rca import (
     rca_trace,
     rca_window,
 )
-from interlock.telemetry.red_views import ServiceRed, service_red
+from interlock.telemetry.red_views import WINDOWS, ServiceRed, service_red
 from interlock.telemetry.settings import TelemetrySettings
 from interlock.telemetry.sql_fingerprint import fingerprint_sql
 from interlock.telemetry.sqlite_store import SQLiteSpanStore
@@ -48,7 +48,13 @@ from interlock.telemetry.store import (
     TraceQuery,
     TraceSummary,
 )
-from interlock.telemetry.trace_views import SearchForm, Waterfall, WaterfallRow, waterfall
+from interlock.telemetry.trace_views import (
+    SearchForm,
+    Waterfall,
+    WaterfallRow,
+    format_ms,
+    waterfall,
+)
 from interlock.telemetry.views import (
     LiveMap,
     RedView,
@@ -69,6 +75,7 @@ def query_fingerprints(store: SpanStore, service: str | None = None) -> list[Que
 
 __all__ = [
     "LATENCY_BUCKETS_MS",
+    "WINDOWS",
     "AttributeFilter",
     "Baseline",
     "DriftReport",
@@ -109,6 +116,7 @@ __all__ = [
     "diagnose_trace",
     "diagnose_window",
     "fingerprint_sql",
+    "format_ms",
     "format_time",
     "live_map",
     "mount_telemetry",

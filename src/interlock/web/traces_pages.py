@@ -10,12 +10,13 @@ from markupsafe import Markup
 from starlette.responses import Response
 
 from interlock.errors import UserInputError
-from interlock.telemetry import SpanStore
-from interlock.telemetry.rca import format_time
-from interlock.telemetry.red_views import WINDOWS
-from interlock.telemetry.trace_views import SearchForm, format_ms
-from interlock.telemetry.views import (
+from interlock.telemetry import (
+    WINDOWS,
+    SearchForm,
+    SpanStore,
     TraceNotFound,
+    format_ms,
+    format_time,
     live_map,
     service_red_view,
     trace_search,
