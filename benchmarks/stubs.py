@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -94,7 +96,10 @@ def wrk(url: str, seconds: int) -> tuple[float, float, float, int]:
 
 
 def run(name: str, command: list[str], port: int, url: str, seconds: int, warm: bool) -> Result:
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Its own process group: the npm wrappers start java/node children that must stop with it.
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     try:
         wait_for_port(port, timeout=60)
         time.sleep(0.5)
@@ -104,8 +109,12 @@ def run(name: str, command: list[str], port: int, url: str, seconds: int, warm: 
         rps, p50, p99, failed = wrk(url, seconds)
         return Result(name, rps, p50, p99, before, rss_mb(process.pid), failed)
     finally:
-        process.terminate()
-        process.wait(timeout=20)
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def main() -> None:
