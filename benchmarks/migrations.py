@@ -88,15 +88,13 @@ def dry_run_benchmark(rows: int) -> None:
     """The example's rename and expand migrations dry-run on a copy of `rows` products."""
     import psycopg
 
-    from interlock.contracts import load_database_contracts
+    from interlock.contracts import load_contract_queries
     from interlock.envs import start_postgres
     from interlock.migrations import read_migrations
     from interlock.migrations.dryrun import dry_run
 
     shop = Path(__file__).resolve().parents[1] / "examples" / "shop"
-    queries = [
-        q for c in load_database_contracts([shop / "orders" / "contracts"]) for q in c.queries
-    ]
+    queries = load_contract_queries([shop / "orders" / "contracts"])
     server = start_postgres()
     try:
         url = server.create_database("inventory")

@@ -84,6 +84,7 @@ def test_public_surface_is_pinned() -> None:
         "ContractQuery",
         "DatabaseContract",
         "contract_from_queries",
+        "load_contract_queries",
         "load_database_contracts",
         "write_database_contract",
         "match",

@@ -12,9 +12,8 @@ import yaml
 
 from interlock.cli.output import Format, console, console_err, print_json
 from interlock.contracts import (
-    ContractQuery,
     contract_from_queries,
-    load_database_contracts,
+    load_contract_queries,
     write_database_contract,
 )
 from interlock.migrations import (
@@ -91,10 +90,6 @@ class ReportFormat(StrEnum):
     text = "text"
     json = "json"
     html = "html"
-
-
-def _contract_queries(paths: list[Path]) -> list[ContractQuery]:
-    return [q for contract in load_database_contracts(paths) for q in contract.queries]
 
 
 @app.command("impact")
@@ -202,7 +197,7 @@ def dry_run_command(
         database_url,
         read_migrations(path),
         from_version=from_version,
-        contracts=_contract_queries(contracts),
+        contracts=load_contract_queries(contracts),
         sample_percent=sample,
         masks=mask,
         max_lock_ms=max_lock_ms,

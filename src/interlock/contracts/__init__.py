@@ -16,6 +16,7 @@ from interlock.contracts.database import (
     ContractQuery,
     DatabaseContract,
     contract_from_queries,
+    load_contract_queries,
     load_database_contracts,
     write_database_contract,
 )
@@ -160,6 +161,7 @@ __all__ = [
     "generate_value",
     "index_contracts",
     "interaction_view",
+    "load_contract_queries",
     "load_database_contracts",
     "load_openapi",
     "load_pact",

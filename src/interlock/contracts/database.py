@@ -78,6 +78,11 @@ def load_database_contracts(paths: Iterable[Path]) -> list[DatabaseContract]:
     return [_read(doc) for path in find_database_contracts(paths) for doc in load_documents(path)]
 
 
+def load_contract_queries(paths: Iterable[Path]) -> list[ContractQuery]:
+    """Every query of every database contract in `paths`, as the migration checks use them."""
+    return [query for contract in load_database_contracts(paths) for query in contract.queries]
+
+
 def _read(doc: Document) -> DatabaseContract:
     value = doc.value
     if not isinstance(value, dict):

@@ -16,7 +16,7 @@ from typing import Any
 import psycopg
 from rich.markup import escape
 
-from interlock.contracts import load_database_contracts
+from interlock.contracts import load_contract_queries
 from interlock.envs import (
     PostgresError,
     PostgresInstance,
@@ -134,7 +134,7 @@ def check_proposals(
     """
     proposed = shop / "inventory" / "proposed"
     contract_files = [shop / "orders" / "contracts"]
-    contracts = [q for c in load_database_contracts(contract_files) for q in c.queries]
+    contracts = load_contract_queries(contract_files)
     checks = []
     for proposal in PROPOSALS:
         directory = proposed / proposal

@@ -14,8 +14,8 @@ from typing import Any
 
 from pglast.parser import ParseError
 
-from interlock.catalog import CatalogGraph, EdgeKind, NodeKind, node_id
-from interlock.contracts import ContractQuery
+from interlock.catalog import CatalogGraph, EdgeKind, NodeKind, load_catalog, node_id
+from interlock.contracts import ContractQuery, load_contract_queries
 from interlock.migrations.breaking import (
     WRITERS_ONLY,
     BreakingChange,
@@ -24,6 +24,8 @@ from interlock.migrations.breaking import (
     expand_contract,
 )
 from interlock.migrations.column_refs import ColumnUse, column_uses
+from interlock.migrations.history import split_pending
+from interlock.migrations.layouts import read_migrations
 from interlock.migrations.model import Migration
 from interlock.migrations.schema import SchemaModel
 
@@ -254,15 +256,10 @@ def impact_of_directory(
     The database defaults to the one owned by the service whose descriptor sits above `path`;
     the pending migrations come from `from_version`, the database's history, or are the last one.
     """
-    from interlock.catalog import load_catalog
-    from interlock.contracts import load_database_contracts
-    from interlock.migrations.history import split_pending
-    from interlock.migrations.layouts import read_migrations
-
     applied, pending = split_pending(read_migrations(path), from_version, database_url)
     graph = load_catalog(catalog_dir).graph
     database = database or infer_database(graph, path)
-    contracts = [q for c in load_database_contracts(contract_paths) for q in c.queries]
+    contracts = load_contract_queries(contract_paths)
     observed = observed_queries(data_dir, database) if data_dir else []
     return migration_impact(
         applied, pending, database=database, graph=graph, contracts=contracts, observed=observed
