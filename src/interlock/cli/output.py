@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import StrEnum
 from typing import Any
 
+import orjson
 from rich.console import Console
 
 console = Console(highlight=False, soft_wrap=True)
@@ -20,6 +20,15 @@ class Format(StrEnum):
     json = "json"
 
 
+_JSON_OPTIONS = (
+    orjson.OPT_INDENT_2
+    | orjson.OPT_NON_STR_KEYS
+    | orjson.OPT_PASSTHROUGH_DATETIME  # str(datetime), as the documented outputs show
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_APPEND_NEWLINE
+)
+
+
 def print_json(data: Any) -> None:
     """Write `data` as indented JSON to stdout, as machines expect it."""
-    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+    sys.stdout.write(orjson.dumps(data, default=str, option=_JSON_OPTIONS).decode())

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from pglast import ast, enums
+from pglast import enums
 
 from interlock.migrations.model import Migration
+from interlock.migrations.sqltree import nodes
 
 
 class ChangeKind(StrEnum):
@@ -73,16 +74,16 @@ def breaking_changes(migrations: Sequence[Migration]) -> list[BreakingChange]:
 
 
 def _changes(node: Any) -> Iterator[tuple[ChangeKind, str, str | None, str | None]]:
-    if isinstance(node, ast.DropStmt) and node.removeType == enums.ObjectType.OBJECT_TABLE:
+    if isinstance(node, nodes.DropStmt) and node.removeType == enums.ObjectType.OBJECT_TABLE:
         for name in node.objects or ():
             yield ChangeKind.DROP_TABLE, str(name[-1].sval).lower(), None, None
-    elif isinstance(node, ast.RenameStmt) and node.relation is not None:
+    elif isinstance(node, nodes.RenameStmt) and node.relation is not None:
         table = str(node.relation.relname).lower()
         if node.renameType == enums.ObjectType.OBJECT_COLUMN:
             yield ChangeKind.RENAME_COLUMN, table, str(node.subname).lower(), str(node.newname)
         elif node.renameType == enums.ObjectType.OBJECT_TABLE:
             yield ChangeKind.RENAME_TABLE, table, None, str(node.newname)
-    elif isinstance(node, ast.AlterObjectSchemaStmt) and node.relation is not None:
+    elif isinstance(node, nodes.AlterObjectSchemaStmt) and node.relation is not None:
         if node.objectType == enums.ObjectType.OBJECT_TABLE:
             yield (
                 ChangeKind.MOVE_TABLE,
@@ -90,7 +91,7 @@ def _changes(node: Any) -> Iterator[tuple[ChangeKind, str, str | None, str | Non
                 None,
                 str(node.newschema),
             )
-    elif isinstance(node, ast.AlterTableStmt) and node.relation is not None:
+    elif isinstance(node, nodes.AlterTableStmt) and node.relation is not None:
         table = str(node.relation.relname).lower()
         for command in node.cmds or ():
             yield from _alter_table_change(table, command)
@@ -107,7 +108,7 @@ def _alter_table_change(
         yield ChangeKind.RETYPE_COLUMN, table, str(command.name).lower(), None
     elif subtype == types.AT_SetNotNull:
         yield ChangeKind.SET_NOT_NULL, table, str(command.name).lower(), None
-    elif subtype == types.AT_AddColumn and isinstance(command.def_, ast.ColumnDef):
+    elif subtype == types.AT_AddColumn and isinstance(command.def_, nodes.ColumnDef):
         constraints = command.def_.constraints or ()
         kinds = {c.contype for c in constraints}
         not_null = enums.ConstrType.CONSTR_NOTNULL in kinds

@@ -9,13 +9,15 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from interlock.catalog import Document, load_documents
 from interlock.errors import Position, SourceError
 from interlock.migrations.lint import all_rules
 from interlock.migrations.model import LintSettings
 from interlock.migrations.rulebook import ALIASES
+
+if TYPE_CHECKING:
+    from interlock.catalog import Document
 
 _KEYS = {"pg_version", "assume_in_transaction", "disabled_rules"}
 
@@ -109,6 +111,8 @@ def _table(pyproject: Path) -> tuple[dict[str, Any], Place]:
 
 def _yaml_table(path: Path) -> tuple[dict[str, Any], Place]:
     """`migrations:` of the `kind: Config` document of an interlock.yaml, with line/column places."""
+    from interlock.catalog import load_documents  # the catalog loads networkx: only when needed
+
     for doc in load_documents(path):
         if isinstance(doc.value, dict) and doc.value.get("kind") == "Config":
             section = doc.value.get("migrations") or {}

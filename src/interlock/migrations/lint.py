@@ -10,9 +10,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from pglast import ast, enums
+from pglast import enums
 
-# importing the rule families registers their rules
 from interlock.migrations import rules_breaking, rules_hygiene, rules_locks  # noqa: F401
 from interlock.migrations.layouts import read_migrations
 from interlock.migrations.model import (
@@ -25,6 +24,9 @@ from interlock.migrations.model import (
 from interlock.migrations.rulebook import RULES, Rule, StatementContext, expand_rule_names
 from interlock.migrations.schema import SchemaModel
 
+# importing the rule families registers their rules
+from interlock.migrations.sqltree import bulk_parsing, nodes
+
 _IGNORE = re.compile(r"--\s*interlock:ignore\s+(?P<rules>[\w,-]+)(?P<reason>[^\n]*)")
 
 
@@ -36,11 +38,17 @@ def all_rules() -> dict[str, Rule]:
 def lint_paths(paths: Sequence[Path], settings: LintSettings) -> LintReport:
     """Lint every migration found at `paths` (directories or files)."""
     report = LintReport(settings=settings)
-    for path in paths:
-        migrations = read_migrations(path)
-        targets = migrations if path.is_dir() else migrations[-1:]
-        lint_migrations(migrations, settings, report, targets=targets)
+    with bulk_parsing():
+        for path in paths:
+            _lint_path(path, settings, report)
     return report
+
+
+def _lint_path(path: Path, settings: LintSettings, report: LintReport) -> None:
+    # the parse trees are freed on return, before bulk_parsing turns the collector back on
+    migrations = read_migrations(path)
+    targets = migrations if path.is_dir() else migrations[-1:]
+    lint_migrations(migrations, settings, report, targets=targets)
 
 
 def lint_migrations(
@@ -137,13 +145,13 @@ def _lint_one(
 
 def _track_session(ctx: StatementContext, node: Any) -> None:
     """Follow BEGIN/COMMIT and SET lock_timeout / statement_timeout through the file."""
-    if isinstance(node, ast.TransactionStmt):
+    if isinstance(node, nodes.TransactionStmt):
         kinds = enums.TransactionStmtKind
         if node.kind in (kinds.TRANS_STMT_BEGIN, kinds.TRANS_STMT_START):
             ctx.in_transaction = True
         elif node.kind in (kinds.TRANS_STMT_COMMIT, kinds.TRANS_STMT_ROLLBACK):
             ctx.in_transaction = False
-    elif isinstance(node, ast.VariableSetStmt) and node.name in (
+    elif isinstance(node, nodes.VariableSetStmt) and node.name in (
         "lock_timeout",
         "statement_timeout",
     ):

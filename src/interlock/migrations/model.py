@@ -29,7 +29,7 @@ class Layout(StrEnum):
 class Statement:
     """One parsed SQL statement and where it starts (1-based) in its file."""
 
-    node: Any  # a pglast.ast node; pglast ships no type stubs
+    node: Any  # a `sqltree` node: pglast's fields, read lazily
     text: str
     line: int
     column: int

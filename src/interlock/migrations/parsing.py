@@ -1,4 +1,4 @@
-"""SQL text to positioned statements, through PostgreSQL's own parser (pglast).
+"""SQL text to positioned statements, through PostgreSQL's own parser (pglast's libpg_query).
 
 A file that does not parse becomes a `SourceError` naming the file, line and column.
 """
@@ -7,31 +7,30 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pglast import parser
-
 from interlock.errors import Position, SourceError
 from interlock.migrations.model import SqlSection, Statement
+from interlock.migrations.sqltree import ParseError, parse_statements
 
 
 def parse_section(path: Path, sql: str, first_line: int = 1) -> SqlSection:
     """Parse `sql`, which starts at 1-based `first_line` of `path`, into a `SqlSection`."""
     empty = SqlSection(path=path, sql=sql, first_line=first_line, statements=())
     try:
-        raw = parser.parse_sql(sql)
-    except parser.ParseError as error:
+        parsed = parse_statements(sql)
+    except ParseError as error:
         message, index = _split_parse_error(error)
         line, column = empty.position(min(index, len(sql)))
         raise SourceError(
             str(path), Position(line, column), f"SQL does not parse: {message}"
         ) from None
     statements = []
-    for item in raw or ():
-        location = item.stmt_location or 0
-        length = item.stmt_len or len(sql) - location
+    for item in parsed:
+        location = item.location
+        length = item.length or len(sql) - location
         line, column = empty.position(location)
         statements.append(
             Statement(
-                node=item.stmt,
+                node=item.node,
                 text=sql[location : location + length],
                 line=line,
                 column=column,

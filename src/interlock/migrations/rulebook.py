@@ -34,6 +34,8 @@ class StatementContext:
     lock_timeout_set: bool
     statement_timeout_set: bool
     timeouts_reported: bool = False  # require-timeout-settings speaks once per file
+    _new_asked: Any = None  # most rules ask is_new about the same table: answer once
+    _new_answer: bool = False
 
     @property
     def pg_version(self) -> int:
@@ -41,7 +43,10 @@ class StatementContext:
 
     def is_new(self, range_var: Any) -> bool:
         """True when the table was created earlier in this same migration."""
-        return self.schema.is_new(relation_name(range_var), self.migration.version)
+        if range_var is not self._new_asked:
+            self._new_asked = range_var
+            self._new_answer = self.schema.is_new(relation_name(range_var), self.migration.version)
+        return self._new_answer
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pglast import ast, enums
+from pglast import enums
 
 from interlock.migrations.model import LockFacts, Severity
 from interlock.migrations.rulebook import ACCESS_EXCLUSIVE, Hit, StatementContext, rule
 from interlock.migrations.rules_locks import table_cmds
+from interlock.migrations.sqltree import nodes
 
 AT = enums.AlterTableType
 OBJ = enums.ObjectType
@@ -23,7 +24,7 @@ _EXPAND_CONTRACT = "Expand/contract: deploy code that no longer uses it everywhe
     "ban-drop-column",
     Severity.error,
     "breaking",
-    on=(ast.AlterTableStmt,),
+    on=(nodes.AlterTableStmt,),
     summary="DROP COLUMN",
     why="Services still running the previous release read or write the column and fail.",
     instead=_EXPAND_CONTRACT,
@@ -40,7 +41,7 @@ def ban_drop_column(ctx: StatementContext, node: Any) -> Iterator[Hit]:
     "ban-drop-not-null",
     Severity.warning,
     "breaking",
-    on=(ast.AlterTableStmt,),
+    on=(nodes.AlterTableStmt,),
     summary="DROP NOT NULL",
     why="Readers that assume the column is never NULL will meet NULLs.",
     instead="Make sure every consumer handles NULL before dropping the constraint.",
@@ -57,7 +58,7 @@ def ban_drop_not_null(ctx: StatementContext, node: Any) -> Iterator[Hit]:
     "ban-drop-constraint",
     Severity.warning,
     "breaking",
-    on=(ast.AlterTableStmt,),
+    on=(nodes.AlterTableStmt,),
     summary="DROP CONSTRAINT",
     why="Readers may rely on what the constraint guaranteed (uniqueness, references, checks); data that breaks it can now be written.",
     instead="Check that no consumer relies on it; to replace a constraint, add the new one (NOT VALID, then VALIDATE) before dropping the old.",
@@ -74,7 +75,7 @@ def ban_drop_constraint(ctx: StatementContext, node: Any) -> Iterator[Hit]:
     "ban-drop-default",
     Severity.warning,
     "breaking",
-    on=(ast.AlterTableStmt,),
+    on=(nodes.AlterTableStmt,),
     summary="ALTER COLUMN ... DROP DEFAULT",
     why="Writers that leave the column out now insert NULL, or fail when the column is NOT NULL.",
     instead="Make every writer set the column explicitly first, then drop the default.",
@@ -91,7 +92,7 @@ def ban_drop_default(ctx: StatementContext, node: Any) -> Iterator[Hit]:
     "renaming-column",
     Severity.error,
     "breaking",
-    on=(ast.RenameStmt,),
+    on=(nodes.RenameStmt,),
     summary="RENAME COLUMN",
     why="Services still running the previous release use the old name and fail.",
     instead="Add the new column, dual-write both, backfill, switch readers to the new one, then drop the old column.",
@@ -107,7 +108,7 @@ def renaming_column(ctx: StatementContext, node: Any) -> Iterator[Hit]:
     "renaming-table",
     Severity.error,
     "breaking",
-    on=(ast.RenameStmt,),
+    on=(nodes.RenameStmt,),
     summary="RENAME TABLE",
     why="Services still running the previous release use the old name and fail.",
     instead="Rename, then CREATE VIEW old_name AS SELECT * FROM new_name for the old readers until they are gone; or copy to a new table with dual writes.",
@@ -124,7 +125,7 @@ def renaming_table(ctx: StatementContext, node: Any) -> Iterator[Hit]:
     "ban-set-schema",
     Severity.error,
     "breaking",
-    on=(ast.AlterObjectSchemaStmt,),
+    on=(nodes.AlterObjectSchemaStmt,),
     summary="SET SCHEMA",
     why="Queries that name the object in its old schema (or find it through search_path) stop finding it.",
     instead=_EXPAND_CONTRACT,
@@ -139,7 +140,7 @@ def ban_set_schema(ctx: StatementContext, node: Any) -> Iterator[Hit]:
     "ban-drop-database",
     Severity.error,
     "breaking",
-    on=(ast.DropdbStmt,),
+    on=(nodes.DropdbStmt,),
     summary="DROP DATABASE",
     why="Everything in it is gone for every service.",
     instead="Do not drop databases in migrations; retire a database by hand once nothing connects to it.",
@@ -152,7 +153,7 @@ def ban_drop_database(ctx: StatementContext, node: Any) -> Iterator[Hit]:
     "ban-truncate-cascade",
     Severity.error,
     "breaking",
-    on=(ast.TruncateStmt,),
+    on=(nodes.TruncateStmt,),
     summary="TRUNCATE ... CASCADE",
     why="CASCADE also empties every table with a foreign key to these, however far the chain goes.",
     instead="TRUNCATE the tables you mean by name, without CASCADE.",
@@ -174,9 +175,9 @@ _DROPS = {
 def _object_name(obj: Any) -> str:
     if isinstance(obj, tuple):
         return ".".join(str(getattr(part, "sval", "")) for part in obj)
-    if isinstance(obj, ast.ObjectWithArgs):
+    if isinstance(obj, nodes.ObjectWithArgs):
         return ".".join(part.sval for part in obj.objname or ())
-    if isinstance(obj, ast.TypeName):
+    if isinstance(obj, nodes.TypeName):
         return ".".join(part.sval for part in obj.names or ())
     return str(getattr(obj, "sval", obj))
 
@@ -186,7 +187,7 @@ def _drop_rule(rule_id: str, kinds: set[Any], noun: str) -> None:
         rule_id,
         Severity.error,
         "breaking",
-        on=(ast.DropStmt,),
+        on=(nodes.DropStmt,),
         summary=f"DROP {noun.upper()}",
         why=f"Services still running the previous release use the {noun} and fail.",
         instead=_EXPAND_CONTRACT,

@@ -6,37 +6,38 @@ Warnings: they do not lock anything today but cost an outage or a rewrite later.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
-from pglast import ast, enums
+from pglast import enums
 
 from interlock.migrations.model import Severity
 from interlock.migrations.rulebook import Hit, StatementContext, rule
 from interlock.migrations.rules_locks import table_cmds
-from interlock.migrations.schema import column_type
+from interlock.migrations.schema import ColumnType, column_type
+from interlock.migrations.sqltree import nodes
 
 AT = enums.AlterTableType
 TX = enums.TransactionStmtKind
 
 
-def _column_defs(node: Any) -> Iterator[Any]:
+@lru_cache(maxsize=4)  # several rules ask about the same statement in a row
+def _column_defs(node: Any) -> tuple[Any, ...]:
     """Column definitions a statement introduces: CREATE TABLE columns, ADD COLUMN."""
-    if isinstance(node, ast.CreateStmt):
-        yield from (e for e in node.tableElts or () if isinstance(e, ast.ColumnDef))
-    elif isinstance(node, ast.AlterTableStmt):
-        for cmd in table_cmds(node):
-            if cmd.subtype == AT.AT_AddColumn:
-                yield cmd.def_
+    if isinstance(node, nodes.CreateStmt):
+        return tuple(e for e in node.tableElts or () if isinstance(e, nodes.ColumnDef))
+    return tuple(cmd.def_ for cmd in table_cmds(node) if cmd.subtype == AT.AT_AddColumn)
 
 
-def _typed(node: Any) -> Iterator[tuple[Any, Any]]:
-    """(ColumnDef, TypeName) pairs, including ALTER COLUMN TYPE targets."""
-    for definition in _column_defs(node):
-        yield definition, definition.typeName
-    if isinstance(node, ast.AlterTableStmt):
+@lru_cache(maxsize=4)
+def _typed(node: Any) -> tuple[tuple[Any, Any, ColumnType], ...]:
+    """(ColumnDef, TypeName, its ColumnType), including ALTER COLUMN TYPE targets."""
+    found = [(d, d.typeName, column_type(d.typeName)) for d in _column_defs(node)]
+    if isinstance(node, nodes.AlterTableStmt):
         for cmd in table_cmds(node):
             if cmd.subtype == AT.AT_AlterColumnType:
-                yield cmd, cmd.def_.typeName
+                found.append((cmd, cmd.def_.typeName, column_type(cmd.def_.typeName)))
+    return tuple(found)
 
 
 def _type_rule(
@@ -46,16 +47,15 @@ def _type_rule(
         rule_id,
         Severity.warning,
         "hygiene",
-        on=(ast.CreateStmt, ast.AlterTableStmt),
+        on=(nodes.CreateStmt, nodes.AlterTableStmt),
         summary=summary,
         why=why,
         instead=instead,
     )
     def check(ctx: StatementContext, node: Any) -> Iterator[Hit]:
-        for owner, type_name in _typed(node):
-            if not alter and isinstance(owner, ast.AlterTableCmd):
+        for owner, type_name, kind in _typed(node):
+            if not alter and isinstance(owner, nodes.AlterTableCmd):
                 continue
-            kind = column_type(type_name)
             if kind.name in names:
                 column = getattr(owner, "colname", None) or getattr(owner, "name", "")
                 yield Hit(f"column {column!r} is {kind}", location=type_name.location)
@@ -107,7 +107,7 @@ _type_rule(
     "prefer-text-field",
     Severity.warning,
     "hygiene",
-    on=(ast.CreateStmt, ast.AlterTableStmt),
+    on=(nodes.CreateStmt, nodes.AlterTableStmt),
     summary="varchar(n) column",
     why="Raising a varchar(n) limit is cheap, but lowering it rewrites, and the limit is a business rule hidden in a type.",
     instead="Use text with CHECK (char_length(col) <= n) NOT VALID; the check can be changed without a rewrite.",
@@ -125,7 +125,7 @@ def prefer_text_field(ctx: StatementContext, node: Any) -> Iterator[Hit]:
     "ban-create-domain-with-constraint",
     Severity.warning,
     "hygiene",
-    on=(ast.CreateDomainStmt,),
+    on=(nodes.CreateDomainStmt,),
     summary="CREATE DOMAIN with a constraint",
     why="Changing a domain's constraint later checks every column of the domain under lock, with no NOT VALID path for columns.",
     instead="Create the domain without a constraint and put CHECKs on the table columns.",
@@ -137,15 +137,15 @@ def create_domain_with_constraint(ctx: StatementContext, node: Any) -> Iterator[
 
 def _robust(node: Any, ctx: StatementContext) -> str | None:
     """What is not re-runnable in `node`, or None."""
-    if isinstance(node, ast.CreateStmt) and not node.if_not_exists:
+    if isinstance(node, nodes.CreateStmt) and not node.if_not_exists:
         return "CREATE TABLE without IF NOT EXISTS"
-    if isinstance(node, ast.IndexStmt) and not node.if_not_exists:
+    if isinstance(node, nodes.IndexStmt) and not node.if_not_exists:
         if ctx.is_new(node.relation) and not node.concurrent:
             return None
         return "CREATE INDEX without IF NOT EXISTS"
-    if isinstance(node, ast.DropStmt) and not node.missing_ok:
+    if isinstance(node, nodes.DropStmt) and not node.missing_ok:
         return "DROP without IF EXISTS"
-    if isinstance(node, ast.AlterTableStmt) and not ctx.is_new(node.relation):
+    if isinstance(node, nodes.AlterTableStmt) and not ctx.is_new(node.relation):
         for cmd in table_cmds(node):
             if cmd.subtype == AT.AT_AddColumn and not cmd.missing_ok:
                 return "ADD COLUMN without IF NOT EXISTS"
@@ -158,7 +158,7 @@ def _robust(node: Any, ctx: StatementContext) -> str | None:
     "prefer-robust-stmts",
     Severity.warning,
     "hygiene",
-    on=(ast.CreateStmt, ast.IndexStmt, ast.DropStmt, ast.AlterTableStmt),
+    on=(nodes.CreateStmt, nodes.IndexStmt, nodes.DropStmt, nodes.AlterTableStmt),
     summary="statement that cannot be re-run, outside a transaction",
     why="Outside a transaction, a migration that fails half way leaves some statements applied; re-running it then fails on them.",
     instead="Use IF NOT EXISTS / IF EXISTS, or run the migration in a transaction.",
@@ -175,7 +175,7 @@ def prefer_robust_stmts(ctx: StatementContext, node: Any) -> Iterator[Hit]:
     "transaction-nesting",
     Severity.error,
     "hygiene",
-    on=(ast.TransactionStmt,),
+    on=(nodes.TransactionStmt,),
     summary="BEGIN/COMMIT inside a migration that the tool already wraps in a transaction",
     why="A nested BEGIN is ignored with a warning, and COMMIT ends the tool's transaction early: the rest runs outside it and a failure leaves the migration half applied.",
     instead="Remove BEGIN/COMMIT from the file, or tell the tool not to wrap it (dbmate transaction:false, Flyway executeInTransaction=false).",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pglast import ast, enums
+from pglast import enums
 
 from interlock.migrations.model import LockFacts, Severity
 from interlock.migrations.rulebook import (
@@ -22,16 +22,16 @@ from interlock.migrations.rulebook import (
     rule,
 )
 from interlock.migrations.schema import SERIAL_TYPES, ColumnType, column_type, relation_name
+from interlock.migrations.sqltree import nodes
 from interlock.migrations.volatility import VOLATILE_FUNCTIONS, Volatility, volatility
 
 AT = enums.AlterTableType
 CONSTR = enums.ConstrType
 
 
-def table_cmds(node: Any) -> Iterator[Any]:
+def table_cmds(node: Any) -> tuple[Any, ...]:
     """The sub-commands of an ALTER TABLE on a table (not an index, view or sequence)."""
-    if node.objtype == enums.ObjectType.OBJECT_TABLE:
-        yield from node.cmds or ()
+    return (node.cmds or ()) if node.objtype == enums.ObjectType.OBJECT_TABLE else ()
 
 
 def _added_default(definition: Any) -> tuple[str, str | None]:
@@ -55,7 +55,7 @@ def _added_default(definition: Any) -> tuple[str, str | None]:
     "adding-field-with-default",
     Severity.error,
     "locks",
-    on=(ast.AlterTableStmt,),
+    on=(nodes.AlterTableStmt,),
     summary="ADD COLUMN whose default forces a table rewrite",
     why="Filling the new column for every row rewrites the whole table under an ACCESS EXCLUSIVE lock: no reads or writes until it ends.",
     instead="Add the column with no default (or a constant one), then ALTER COLUMN ... SET DEFAULT for new rows, then backfill existing rows in small batches.",
@@ -94,7 +94,7 @@ def adding_field_with_default(ctx: StatementContext, node: Any) -> Iterator[Hit]
     "adding-required-field",
     Severity.error,
     "locks",
-    on=(ast.AlterTableStmt,),
+    on=(nodes.AlterTableStmt,),
     summary="ADD COLUMN ... NOT NULL without a default",
     why="PostgreSQL has no value for the existing rows, so the statement fails on any table that has rows.",
     instead="Add the column nullable (or with a constant default), backfill it, add CHECK (col IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL.",
@@ -122,7 +122,7 @@ def adding_required_field(ctx: StatementContext, node: Any) -> Iterator[Hit]:
     "adding-not-nullable-field",
     Severity.error,
     "locks",
-    on=(ast.AlterTableStmt,),
+    on=(nodes.AlterTableStmt,),
     summary="SET NOT NULL without a validated CHECK (col IS NOT NULL)",
     why="SET NOT NULL scans the whole table to check every row while holding an ACCESS EXCLUSIVE lock.",
     instead="ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT c (in a later transaction); then SET NOT NULL (PostgreSQL 12+ skips the scan); then DROP CONSTRAINT c.",
@@ -149,7 +149,7 @@ def adding_not_nullable_field(ctx: StatementContext, node: Any) -> Iterator[Hit]
     "adding-foreign-key-constraint",
     Severity.error,
     "locks",
-    on=(ast.AlterTableStmt,),
+    on=(nodes.AlterTableStmt,),
     summary="FOREIGN KEY added without NOT VALID",
     why="Adding a foreign key scans the table to validate every row while holding SHARE ROW EXCLUSIVE locks on both tables: writes to both stop.",
     instead="ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID (instant), then VALIDATE CONSTRAINT in a separate transaction (SHARE UPDATE EXCLUSIVE: reads and writes go on).",
@@ -175,7 +175,7 @@ def adding_foreign_key(ctx: StatementContext, node: Any) -> Iterator[Hit]:
     "constraint-missing-not-valid",
     Severity.error,
     "locks",
-    on=(ast.AlterTableStmt,),
+    on=(nodes.AlterTableStmt,),
     summary="CHECK added without NOT VALID, or validated in the same transaction",
     why="Adding a CHECK scans the whole table under an ACCESS EXCLUSIVE lock; validating in the same transaction keeps that lock for the scan.",
     instead="ADD CONSTRAINT ... CHECK (...) NOT VALID, commit, then VALIDATE CONSTRAINT in its own transaction (SHARE UPDATE EXCLUSIVE).",
@@ -204,7 +204,7 @@ def constraint_missing_not_valid(ctx: StatementContext, node: Any) -> Iterator[H
     "disallowed-unique-constraint",
     Severity.error,
     "locks",
-    on=(ast.AlterTableStmt,),
+    on=(nodes.AlterTableStmt,),
     summary="UNIQUE constraint added without USING INDEX",
     why="The unique index is built while an ACCESS EXCLUSIVE lock is held: no reads or writes for the whole build. UNIQUE cannot be NOT VALID.",
     instead="CREATE UNIQUE INDEX CONCURRENTLY idx ON t (cols); then ALTER TABLE t ADD CONSTRAINT name UNIQUE USING INDEX idx.",
@@ -229,7 +229,7 @@ def disallowed_unique(ctx: StatementContext, node: Any) -> Iterator[Hit]:
     "adding-serial-primary-key-field",
     Severity.error,
     "locks",
-    on=(ast.AlterTableStmt,),
+    on=(nodes.AlterTableStmt,),
     summary="PRIMARY KEY added without USING INDEX",
     why="The primary key's index is built while an ACCESS EXCLUSIVE lock is held: no reads or writes for the whole build.",
     instead="Make the columns NOT NULL safely, CREATE UNIQUE INDEX CONCURRENTLY idx ON t (cols); then ALTER TABLE t ADD CONSTRAINT t_pkey PRIMARY KEY USING INDEX idx.",
@@ -282,7 +282,7 @@ def binary_coercible(old: ColumnType, new: ColumnType) -> bool:
     "changing-column-type",
     Severity.error,
     "locks",
-    on=(ast.AlterTableStmt,),
+    on=(nodes.AlterTableStmt,),
     summary="ALTER COLUMN TYPE that rewrites the table",
     why="Changing to a type that is not binary-compatible rewrites the table and rebuilds its indexes under an ACCESS EXCLUSIVE lock.",
     instead="Add a new column of the new type, dual-write it, backfill in batches, switch readers, then drop the old column. Widening varchar(n), varchar to text and numeric precision are safe.",
@@ -311,7 +311,7 @@ def changing_column_type(ctx: StatementContext, node: Any) -> Iterator[Hit]:
     "require-concurrent-index-creation",
     Severity.error,
     "locks",
-    on=(ast.IndexStmt,),
+    on=(nodes.IndexStmt,),
     summary="CREATE INDEX without CONCURRENTLY",
     why="CREATE INDEX holds a SHARE lock for the whole build: every INSERT, UPDATE and DELETE on the table waits.",
     instead="CREATE INDEX CONCURRENTLY (outside a transaction); if it fails, drop the INVALID index and retry.",
@@ -326,7 +326,7 @@ def require_concurrent_index_creation(ctx: StatementContext, node: Any) -> Itera
     "require-concurrent-index-deletion",
     Severity.error,
     "locks",
-    on=(ast.DropStmt,),
+    on=(nodes.DropStmt,),
     summary="DROP INDEX without CONCURRENTLY",
     why="DROP INDEX takes an ACCESS EXCLUSIVE lock on the table; queued behind a long query it blocks every reader.",
     instead="DROP INDEX CONCURRENTLY IF EXISTS (outside a transaction).",
@@ -341,7 +341,7 @@ def require_concurrent_index_deletion(ctx: StatementContext, node: Any) -> Itera
 
 
 def _is_concurrent(node: Any) -> bool:
-    if isinstance(node, ast.ReindexStmt):
+    if isinstance(node, nodes.ReindexStmt):
         return any(p.defname == "concurrently" for p in node.params or ())
     return bool(node.concurrent)
 
@@ -350,13 +350,13 @@ def _is_concurrent(node: Any) -> bool:
     "ban-concurrent-index-creation-in-transaction",
     Severity.error,
     "locks",
-    on=(ast.IndexStmt, ast.DropStmt, ast.ReindexStmt),
+    on=(nodes.IndexStmt, nodes.DropStmt, nodes.ReindexStmt),
     summary="CONCURRENTLY inside a transaction",
     why="CREATE/DROP INDEX CONCURRENTLY and REINDEX CONCURRENTLY cannot run inside a transaction block: the migration fails.",
     instead="Put the statement in its own migration that runs outside a transaction (dbmate transaction:false, Flyway executeInTransaction=false, diesel run_in_transaction = false, golang-migrate: alone in its file).",
 )
 def concurrent_in_transaction(ctx: StatementContext, node: Any) -> Iterator[Hit]:
-    if isinstance(node, ast.DropStmt) and node.removeType != enums.ObjectType.OBJECT_INDEX:
+    if isinstance(node, nodes.DropStmt) and node.removeType != enums.ObjectType.OBJECT_INDEX:
         return
     if ctx.in_transaction and _is_concurrent(node):
         yield Hit("CONCURRENTLY in a transaction fails", LockFacts(SHARE_UPDATE_EXCLUSIVE))
@@ -366,7 +366,7 @@ def concurrent_in_transaction(ctx: StatementContext, node: Any) -> Iterator[Hit]
     "require-concurrent-reindex",
     Severity.error,
     "locks",
-    on=(ast.ReindexStmt,),
+    on=(nodes.ReindexStmt,),
     summary="REINDEX without CONCURRENTLY",
     why="REINDEX holds a SHARE lock on the table (writes wait) and an ACCESS EXCLUSIVE lock on each index (queries that use it wait).",
     instead="REINDEX ... CONCURRENTLY (PostgreSQL 12+), outside a transaction.",
@@ -380,7 +380,7 @@ def require_concurrent_reindex(ctx: StatementContext, node: Any) -> Iterator[Hit
     "ban-alter-domain-with-add-constraint",
     Severity.error,
     "locks",
-    on=(ast.AlterDomainStmt,),
+    on=(nodes.AlterDomainStmt,),
     summary="ALTER DOMAIN ... ADD CONSTRAINT",
     why="Adding a domain constraint checks every column of that domain in every table while holding locks on them.",
     instead="Add a NOT VALID constraint and VALIDATE it later, or put the CHECK on the table columns with NOT VALID.",
@@ -394,7 +394,7 @@ def alter_domain_add_constraint(ctx: StatementContext, node: Any) -> Iterator[Hi
 
 def statement_lock(ctx: StatementContext, node: Any) -> LockFacts | None:
     """The strongest lock `node` takes on a table that already existed, or None."""
-    if isinstance(node, ast.AlterTableStmt):
+    if isinstance(node, nodes.AlterTableStmt):
         if ctx.is_new(node.relation):
             return None
         cmds = list(node.cmds or ())
@@ -407,37 +407,40 @@ def statement_lock(ctx: StatementContext, node: Any) -> LockFacts | None:
         ):
             return LockFacts(SHARE_ROW_EXCLUSIVE)
         return LockFacts(ACCESS_EXCLUSIVE)
-    if isinstance(node, ast.IndexStmt):
+    if isinstance(node, nodes.IndexStmt):
         return None if node.concurrent or ctx.is_new(node.relation) else LockFacts(SHARE)
-    if isinstance(node, ast.DropStmt) and node.removeType == enums.ObjectType.OBJECT_INDEX:
+    if isinstance(node, nodes.DropStmt) and node.removeType == enums.ObjectType.OBJECT_INDEX:
         indexes = [ctx.schema.indexes.get(obj[-1].sval.lower()) for obj in node.objects or ()]
         on_new = all(i and ctx.schema.is_new(i.table, ctx.migration.version) for i in indexes)
         return None if node.concurrent or on_new else LockFacts(ACCESS_EXCLUSIVE)
-    if isinstance(node, ast.DropStmt) and node.removeType == enums.ObjectType.OBJECT_TABLE:
+    if isinstance(node, nodes.DropStmt) and node.removeType == enums.ObjectType.OBJECT_TABLE:
         names = [obj[-1].sval.lower() for obj in node.objects or ()]
         on_new = all(ctx.schema.is_new(name, ctx.migration.version) for name in names)
         return None if on_new else LockFacts(ACCESS_EXCLUSIVE)
-    if isinstance(node, ast.RenameStmt | ast.AlterObjectSchemaStmt) and node.relation is not None:
+    if (
+        isinstance(node, nodes.RenameStmt | nodes.AlterObjectSchemaStmt)
+        and node.relation is not None
+    ):
         return None if ctx.is_new(node.relation) else LockFacts(ACCESS_EXCLUSIVE)
-    if isinstance(node, ast.TruncateStmt):
+    if isinstance(node, nodes.TruncateStmt):
         on_new = all(ctx.is_new(relation) for relation in node.relations or ())
         return None if on_new else LockFacts(ACCESS_EXCLUSIVE)
-    if isinstance(node, ast.CreateTrigStmt):
+    if isinstance(node, nodes.CreateTrigStmt):
         return None if ctx.is_new(node.relation) else LockFacts(SHARE_ROW_EXCLUSIVE)
-    if isinstance(node, ast.ReindexStmt) and not _is_concurrent(node):
+    if isinstance(node, nodes.ReindexStmt) and not _is_concurrent(node):
         return LockFacts(SHARE)
     return None
 
 
 _LOCKING = (
-    ast.AlterTableStmt,
-    ast.IndexStmt,
-    ast.DropStmt,
-    ast.RenameStmt,
-    ast.AlterObjectSchemaStmt,
-    ast.TruncateStmt,
-    ast.CreateTrigStmt,
-    ast.ReindexStmt,
+    nodes.AlterTableStmt,
+    nodes.IndexStmt,
+    nodes.DropStmt,
+    nodes.RenameStmt,
+    nodes.AlterObjectSchemaStmt,
+    nodes.TruncateStmt,
+    nodes.CreateTrigStmt,
+    nodes.ReindexStmt,
 )
 
 

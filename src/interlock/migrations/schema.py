@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pglast import ast, enums
+from pglast import enums
+
+from interlock.migrations.sqltree import nodes
 
 _ALIASES = {
     "int": "int4",
@@ -122,9 +124,9 @@ class SchemaModel:
 def _create_table(model: SchemaModel, node: Any, migration: str) -> None:
     table = Table(relation_name(node.relation), migration)
     for element in node.tableElts or ():
-        if isinstance(element, ast.ColumnDef):
+        if isinstance(element, nodes.ColumnDef):
             _add_column(table, element)
-        elif isinstance(element, ast.Constraint):
+        elif isinstance(element, nodes.Constraint):
             _add_constraint(model, table, element, migration, table_is_new=True)
     model.tables[table.name] = table
 
@@ -146,9 +148,9 @@ def _add_column(table: Table, definition: Any) -> None:
 def not_null_column(expression: Any) -> str | None:
     """The column that a CHECK expression `col IS NOT NULL` is about, if it is one."""
     if (
-        isinstance(expression, ast.NullTest)
+        isinstance(expression, nodes.NullTest)
         and expression.nulltesttype == enums.NullTestType.IS_NOT_NULL
-        and isinstance(expression.arg, ast.ColumnRef)
+        and isinstance(expression.arg, nodes.ColumnRef)
     ):
         fields: tuple[Any, ...] = expression.arg.fields or ()
         return str(fields[-1].sval).lower() if fields else None
@@ -236,9 +238,9 @@ def _create_index(model: SchemaModel, node: Any, migration: str) -> None:
 
 
 _HANDLERS = {
-    ast.CreateStmt: _create_table,
-    ast.AlterTableStmt: _alter_table,
-    ast.RenameStmt: _rename,
-    ast.DropStmt: _drop,
-    ast.IndexStmt: _create_index,
+    nodes.CreateStmt: _create_table,
+    nodes.AlterTableStmt: _alter_table,
+    nodes.RenameStmt: _rename,
+    nodes.DropStmt: _drop,
+    nodes.IndexStmt: _create_index,
 }

@@ -6,11 +6,10 @@ Since PostgreSQL 11 a non-volatile default is stored once in the catalog; a vola
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from enum import StrEnum
 from typing import Any
 
-from pglast import ast
+from interlock.migrations.sqltree import nodes, walk
 
 # pg_proc.provolatile = 'v' for these (checked against the PostgreSQL catalogs)
 VOLATILE_FUNCTIONS = frozenset(
@@ -90,25 +89,12 @@ class Volatility(StrEnum):
     unknown = "unknown"  # a function we do not know; treated as volatile
 
 
-def walk(node: Any) -> Iterator[Any]:
-    """Every pglast node under `node`, itself included."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, tuple | list):
-            stack.extend(current)
-        elif isinstance(current, ast.Node):
-            yield current
-            slots: dict[str, Any] = getattr(type(current), "__slots__", {})
-            stack.extend(getattr(current, slot, None) for slot in slots)
-
-
 def volatility(expression: Any) -> tuple[Volatility, str | None]:
     """The volatility of a default expression, and the function that decided it."""
     verdict: tuple[Volatility, str | None] = (Volatility.constant, None)
     for node in walk(expression):
-        if isinstance(node, ast.FuncCall):
-            name = str((node.funcname or ())[-1].sval).lower()
+        if isinstance(node, nodes.FuncCall):
+            name = str(node.funcname[-1].sval).lower()  # a call always has a name
             if name in VOLATILE_FUNCTIONS:
                 return Volatility.volatile, name
             if name not in NON_VOLATILE_FUNCTIONS:
