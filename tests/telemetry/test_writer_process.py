@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -14,7 +15,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from interlock.errors import UserInputError
 from interlock.telemetry import TelemetrySettings
-from interlock.telemetry.otlp import decode_trace_records_protobuf, decode_traces_protobuf
+from interlock.telemetry.otlp import decode_trace_rows_protobuf, decode_traces_protobuf
 from interlock.telemetry.row_codec import span_rows
 
 pytestmark = pytest.mark.server
@@ -30,7 +31,7 @@ def _post(collector: Any, request: Any) -> httpx.Response:
     )
 
 
-def test_records_decoder_gives_the_rows_of_the_span_decoder(
+def test_rows_decoder_gives_the_rows_of_the_span_decoder(
     trace_request: Callable[..., Any],
 ) -> None:
     """Straight-to-rows decoding inserts exactly what decoding to `Span`s would, and rejects alike."""
@@ -43,10 +44,10 @@ def test_records_decoder_gives_the_rows_of_the_span_decoder(
     )
     body = request.SerializeToString()
     spans = decode_traces_protobuf(body)
-    records = decode_trace_records_protobuf(body)
-    assert list(span_rows(spans.items)) == [row for row, _ in records.items]
-    assert (spans.rejected, spans.messages) == (records.rejected, records.messages)
-    assert {"http.route": "/a", "retries": 2, "cached": True} == records.items[0][1]
+    rows = decode_trace_rows_protobuf(body)
+    assert list(span_rows(spans.items)) == rows.items
+    assert (spans.rejected, spans.messages) == (rows.rejected, rows.messages)
+    assert {"http.route": "/a", "retries": 2, "cached": True} == json.loads(rows.items[0][11])
 
 
 def test_process_writer_stores_what_the_writer_thread_stores(

@@ -19,7 +19,7 @@ from interlock.telemetry.otlp import (
     Decoded,
     PayloadError,
     decode_logs_protobuf,
-    decode_trace_records_protobuf,
+    decode_trace_rows_protobuf,
     decode_traces_protobuf,
     status_body,
     success_body,
@@ -126,8 +126,8 @@ def create_intake(store: SpanStore, settings: TelemetrySettings | None = None) -
     trace_decoders: tuple[Decoder, Decoder] = (decode_traces_protobuf, decode_traces_json)
     trace_offers: tuple[Offer, Offer] = (store.offer_spans, store.offer_spans)
     if isinstance(store, SQLiteProcessSpanStore):  # protobuf straight to rows for the writer
-        trace_decoders = (decode_trace_records_protobuf, decode_traces_json)
-        trace_offers = (store.offer_span_records, store.offer_spans)
+        trace_decoders = (decode_trace_rows_protobuf, decode_traces_json)
+        trace_offers = (store.offer_span_rows, store.offer_spans)
 
     @router.post("/v1/traces", summary="OTLP/HTTP trace export")
     async def traces(request: Request) -> Response:

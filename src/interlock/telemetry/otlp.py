@@ -18,7 +18,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from interlock.errors import UserInputError
 from interlock.telemetry.model import LogRecord, Span, SpanEvent, SpanKind, StatusCode
-from interlock.telemetry.row_codec import SpanRecord, dumps
+from interlock.telemetry.row_codec import SpanRow, dumps
 
 UNKNOWN_SERVICE = "unknown_service"
 _INVALID_ARGUMENT = 3  # google.rpc.Code.INVALID_ARGUMENT
@@ -179,17 +179,16 @@ def decode_traces_protobuf(body: bytes, attribute_limit: int = 8192) -> Decoded[
     return out
 
 
-def decode_trace_records_protobuf(body: bytes, attribute_limit: int = 8192) -> Decoded[SpanRecord]:
+def decode_trace_rows_protobuf(body: bytes, attribute_limit: int = 8192) -> Decoded[SpanRow]:
     """Decode an `ExportTraceServiceRequest` straight into span rows, for a writer process.
 
     The same validation and rejections as `decode_traces_protobuf`, without building `Span`
-    objects: each item is the row the store inserts (attributes already JSON) and the
-    attributes as a dict, for the aggregates.
+    objects: each item is the row the store inserts, attributes already JSON.
     """
     request = _parse_pb(
         trace_service_pb2.ExportTraceServiceRequest(), body, "ExportTraceServiceRequest"
     )
-    out: Decoded[SpanRecord] = Decoded()
+    out: Decoded[SpanRow] = Decoded()
     items = out.items
     for r, resource_spans in enumerate(request.resource_spans):
         resource = _pb_attributes(resource_spans.resource.attributes, attribute_limit)
@@ -228,7 +227,7 @@ def decode_trace_records_protobuf(body: bytes, attribute_limit: int = 8192) -> D
                     end - start if end > start else 0, code if 0 <= code <= 2 else 0,
                     status.message, dumps(attributes), resource_json, events, scope,
                 )  # fmt: skip
-                items.append((row, attributes))
+                items.append(row)
     return out
 
 
