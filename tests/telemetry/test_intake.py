@@ -192,7 +192,7 @@ def test_full_queue_answers_503_with_retry_after(
     """While another process holds the database, the queue fills and the intake pushes back."""
     import sqlite3
 
-    collector = start_collector(queue_max_items=3)
+    collector = start_collector(queue_max_items=2)
     body = trace_request([{"name": "one"}, {"name": "two"}]).SerializeToString()
     lock = sqlite3.connect(collector.settings.spans_path, isolation_level=None)
     lock.execute("BEGIN EXCLUSIVE")

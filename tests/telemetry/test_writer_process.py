@@ -105,7 +105,7 @@ def test_full_queue_answers_503_and_what_was_accepted_is_stored(
     start_collector: Callable[..., Any], trace_request: Callable[..., Any]
 ) -> None:
     """While another process holds the database, the queue fills and the intake pushes back."""
-    collector = start_collector(writer_process=True, queue_max_items=3)
+    collector = start_collector(writer_process=True, queue_max_items=2)
     request = trace_request([{"name": "one"}, {"name": "two"}])
     lock = sqlite3.connect(collector.settings.spans_path, isolation_level=None)
     lock.execute("BEGIN EXCLUSIVE")

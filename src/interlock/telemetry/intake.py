@@ -100,6 +100,8 @@ def create_intake(store: SpanStore, settings: TelemetrySettings | None = None) -
             if not store.has_room():  # refuse before paying for reading and decoding
                 raise _Refusal(503, "the write queue is full; retry later", _UNAVAILABLE)
             body = await _body(request, settings.max_body_bytes)
+            if not store.has_room():  # filled while the body arrived: do not decode in vain
+                raise _Refusal(503, "the write queue is full; retry later", _UNAVAILABLE)
             decode, offer = (decoders[1], offers[1]) if as_json else (decoders[0], offers[0])
             try:
                 decoded = decode(body, settings.attribute_limit)

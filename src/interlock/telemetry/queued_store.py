@@ -76,8 +76,9 @@ class QueuedSpanStore(ABC, Generic[Connection]):
         with self._cond:
             if self._closing:
                 return False
-            # one batch larger than the whole queue still goes in when the queue is empty
-            if self._pending and self._pending + len(items) > self.settings.queue_max_items:
+            # the bound is checked before the batch goes in, so that the intake can check it
+            # before decoding (`has_room`) and never decode a request it then refuses
+            if self._pending >= self.settings.queue_max_items:
                 self._counters.refused_batches += 1
                 return False
             self._queue.append((kind, items))

@@ -93,9 +93,9 @@ class SQLiteProcessSpanStore(SQLiteSpanStore):
         with self._lock:
             if self._closing or not self._process.is_alive():
                 return False
-            pending = self._shared[_PENDING]
-            # one batch larger than the whole queue still goes in when the queue is empty
-            if pending and pending + count > self.settings.queue_max_items:
+            # as in the other stores: full only once the bound is reached, so that `has_room`
+            # just before decoding is the answer the offer will give
+            if self._shared[_PENDING] >= self.settings.queue_max_items:
                 self._counters.refused_batches += 1
                 return False
             with self._shared.get_lock():
