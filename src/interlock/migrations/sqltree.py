@@ -11,6 +11,8 @@ checked node for node against pglast by the tests. Node classes come from `nodes
 from __future__ import annotations
 
 import gc
+import json
+import sys
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -177,7 +179,7 @@ class ParsedStatement:
 
 def parse_statements(sql: str) -> list[ParsedStatement]:
     """Parse `sql` with PostgreSQL's parser; raises `ParseError` (message, offset) on bad SQL."""
-    tree = orjson.loads(parser.parse_sql_json(sql))
+    tree = _loads(parser.parse_sql_json(sql))
     offsets = None if sql.isascii() else _Offsets(sql)
     found = []
     for raw in tree.get("stmts", ()):
@@ -189,6 +191,18 @@ def parse_statements(sql: str) -> list[ParsedStatement]:
             length = end - location if end is not None else None
         found.append(ParsedStatement(node(raw["stmt"], offsets), location, length))
     return found
+
+
+def _loads(text: str) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:  # nested deeper than orjson's 1,024 levels: rare, slower
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(limit, 20 * text.count("{")))
+        try:
+            return json.loads(text)
+        finally:
+            sys.setrecursionlimit(limit)
 
 
 def walk(start: Any) -> Iterator[Any]:
