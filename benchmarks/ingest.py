@@ -1,6 +1,6 @@
 """OTLP ingest speed: pre-encoded protobuf batches of 512 spans sent by several connections.
 
-Run: `.venv/bin/python benchmarks/ingest.py [--batches 200] [--connections 4]`; prints the decode
+Run: `.venv/bin/python benchmarks/ingest.py [--batches 1000] [--connections 4]`; prints the decode
 ceiling, spans/s accepted and spans/s durably stored in SQLite, spans lost, the collector's CPU
 and peak memory, and the latency of a trace lookup and a 15-minute service-map query afterwards.
 """
@@ -43,8 +43,13 @@ def _set(attributes: object, key: str, value: object) -> None:
         kv.value.string_value = str(value)
 
 
-def make_batch(rng: random.Random, spans: int = 512) -> bytes:
-    """One ExportTraceServiceRequest of `spans` spans with attributes like real HTTP/DB spans."""
+def make_batch(
+    rng: random.Random, end_ns: int, spread_ns: int = 2_000_000_000, spans: int = 512
+) -> bytes:
+    """One ExportTraceServiceRequest of `spans` spans with attributes like real HTTP/DB spans.
+
+    The spans start in the `spread_ns` before `end_ns`, as an exporter sends what just ended.
+    """
     request = ExportTraceServiceRequest()
     service = rng.choice(SERVICES)
     resource_spans = request.resource_spans.add()
@@ -53,14 +58,13 @@ def make_batch(rng: random.Random, spans: int = 512) -> bytes:
         _set(resource_spans.resource.attributes, key, value)
     scope = resource_spans.scope_spans.add()
     scope.scope.name = "opentelemetry.instrumentation.fastapi"
-    now = time.time_ns()
     for index in range(spans):
         span = scope.spans.add()
         span.trace_id = rng.randbytes(16)
         span.span_id = rng.randbytes(8)
         if index % 4:
             span.parent_span_id = rng.randbytes(8)
-        start = now - rng.randrange(60_000_000_000)
+        start = end_ns - rng.randrange(spread_ns)
         span.start_time_unix_nano = start
         span.end_time_unix_nano = start + rng.randrange(100_000, 400_000_000)
         route = rng.choice(ROUTES)
@@ -88,6 +92,20 @@ def make_batch(rng: random.Random, spans: int = 512) -> bytes:
         span.status.code = 2 if rng.random() < 0.02 else 0
     body: bytes = request.SerializeToString()
     return body
+
+
+def make_batches(rng: random.Random, count: int, random_times: bool) -> list[bytes]:
+    """`count` batches, each a little later than the one before, ending now.
+
+    Traffic at this rate is some 50 batches a second, so each batch ends 20 ms after the
+    previous one. With `random_times` every span starts anywhere in the last minute instead,
+    so the service+time index takes random keys like the trace index: the worst case.
+    """
+    now = time.time_ns()
+    if random_times:
+        return [make_batch(rng, now, 60_000_000_000) for _ in range(count)]
+    step = 20_000_000
+    return [make_batch(rng, now - (count - i) * step) for i in range(count)]
 
 
 def decode_ceiling(batches: list[bytes]) -> float:
@@ -240,7 +258,7 @@ def send_with_wrk(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--batches", type=int, default=200)
+    parser.add_argument("--batches", type=int, default=1000)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument(
         "--client",
@@ -250,6 +268,11 @@ def main() -> int:
         "or wrk (a C load generator for --seconds; refused requests are not retried)",
     )
     parser.add_argument("--seconds", type=int, default=15, help="how long wrk sends")
+    parser.add_argument(
+        "--random-times",
+        action="store_true",
+        help="spans start anywhere in the last minute, not in the order batches are sent",
+    )
     parser.add_argument(
         "--scale-to",
         type=int,
@@ -267,7 +290,7 @@ def main() -> int:
 def run(args: argparse.Namespace, data: Path) -> int:
     """Ingest, then time the queries; the store lives in `data`."""
     rng = random.Random(7)
-    batches = [make_batch(rng) for _ in range(args.batches)]
+    batches = make_batches(rng, args.batches, args.random_times)
     ceiling = decode_ceiling(batches)
 
     port = free_port()

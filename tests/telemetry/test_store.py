@@ -143,6 +143,27 @@ def test_trace_is_read_back_in_start_order(store: Any) -> None:
     assert ["1", "2", "3", "4"] == [s.span_id.lstrip("0") for s in store.get_trace(f"{7:032x}")]
 
 
+def test_traces_whose_ids_share_the_indexed_prefix_are_read_back_apart(store: Any) -> None:
+    """The SQLite trace index holds the first 8 hex digits; the whole id still decides."""
+    store.offer_spans(_checkout_trace(0x51) + _checkout_trace(0x52))
+    store.flush()
+    assert {f"{0x51:032x}"} == {s.trace_id for s in store.get_trace(f"{0x51:032x}")}
+    assert 4 == len(store.get_trace(f"{0x52:032x}"))
+
+
+def test_sqlite_trace_lookup_uses_the_index(tmp_path: Path) -> None:
+    import sqlite3
+
+    from interlock.telemetry.sqlite_store import BY_TRACE, trace_args
+
+    SQLiteSpanStore(tmp_path / "spans.db", TelemetrySettings(data_dir=tmp_path)).close()
+    with sqlite3.connect(tmp_path / "spans.db") as db:
+        plan = db.execute(
+            f"EXPLAIN QUERY PLAN SELECT * FROM spans WHERE {BY_TRACE}", trace_args("ab" * 16)
+        ).fetchall()
+    assert "USING INDEX spans_by_trace_prefix" in " ".join(row[-1] for row in plan)
+
+
 def test_search_filters_by_service_status_duration_and_attribute(store: Any) -> None:
     store.offer_spans(
         _checkout_trace(1) + _checkout_trace(2, error=True) + _checkout_trace(3, duration_ms=900)

@@ -44,7 +44,8 @@ CREATE TABLE IF NOT EXISTS spans (
     status_code INTEGER NOT NULL, status_message TEXT NOT NULL,
     attributes TEXT NOT NULL, resource TEXT NOT NULL, events TEXT NOT NULL, scope TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS spans_by_trace ON spans (trace_id);
+DROP INDEX IF EXISTS spans_by_trace;
+CREATE INDEX IF NOT EXISTS spans_by_trace_prefix ON spans (substr(trace_id, 1, 8));
 CREATE INDEX IF NOT EXISTS spans_by_service_time ON spans (service, start_ns);
 CREATE TABLE IF NOT EXISTS logs (
     time_ns INTEGER NOT NULL, observed_ns INTEGER NOT NULL, trace_id TEXT, span_id TEXT,
@@ -78,6 +79,20 @@ _COUNTS_UPSERT = """
 ON CONFLICT DO UPDATE SET calls = calls + excluded.calls, errors = errors + excluded.errors,
     total_ms = total_ms + excluded.total_ms, histogram = histogram_add(histogram, excluded.histogram)
 """
+
+
+# Spans are found by trace through the first 8 hex digits of the id: trace ids are random, so
+# every insert lands on a random page of this index, and each commit writes every page it
+# touched. An index a third of the size of one on the whole id is touched on a third of
+# the pages (measured: inserts into 1.5 million spans 53k -> 81k rows/s). A prefix shared
+# by two traces costs one extra row read. (`+trace_id` keeps SQLite from substituting the
+# id into `substr(trace_id, ...)`, which would hide the indexed expression.)
+BY_TRACE = "substr(trace_id, 1, 8) = ? AND +trace_id = ?"
+
+
+def trace_args(trace_id: str) -> tuple[str, str]:
+    """The parameters of `BY_TRACE`."""
+    return trace_id[:8], trace_id
 
 
 _INSERT_SPAN = "INSERT INTO spans VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
@@ -155,7 +170,8 @@ class SQLiteSpanStore(QueuedSpanStore[sqlite3.Connection]):
         """Every stored span of one trace, by start time."""
         with self._read() as conn:
             rows = conn.execute(
-                "SELECT * FROM spans WHERE trace_id = ? ORDER BY start_ns", (trace_id.lower(),)
+                f"SELECT * FROM spans WHERE {BY_TRACE} ORDER BY start_ns",
+                trace_args(trace_id.lower()),
             ).fetchall()
         return [span_from_row(row) for row in rows]
 
@@ -289,18 +305,19 @@ def _write_delta(conn: sqlite3.Connection, delta: AggregateDelta) -> None:
 
 def _summary(conn: sqlite3.Connection, trace_id: str) -> TraceSummary:
     first, last, count, errors = conn.execute(
-        "SELECT MIN(start_ns), MAX(end_ns), COUNT(*), SUM(status_code = 2) FROM spans WHERE trace_id = ?",
-        (trace_id,),
+        "SELECT MIN(start_ns), MAX(end_ns), COUNT(*), SUM(status_code = 2) "
+        f"FROM spans WHERE {BY_TRACE}",
+        trace_args(trace_id),
     ).fetchone()
     root = conn.execute(
-        "SELECT service, name FROM spans WHERE trace_id = ? "
+        f"SELECT service, name FROM spans WHERE {BY_TRACE} "
         "ORDER BY parent_span_id IS NOT NULL, start_ns LIMIT 1",
-        (trace_id,),
+        trace_args(trace_id),
     ).fetchone()
     services = [
         r[0]
         for r in conn.execute(
-            "SELECT DISTINCT service FROM spans WHERE trace_id = ? ORDER BY 1", (trace_id,)
+            f"SELECT DISTINCT service FROM spans WHERE {BY_TRACE} ORDER BY 1", trace_args(trace_id)
         )
     ]
     return TraceSummary(
