@@ -19,8 +19,12 @@ class TelemetrySettings:
     data_dir: Path = Path(".interlock")
     max_body_bytes: int = 32 * 1024 * 1024  # decompressed request body; more gets 413
     attribute_limit: int = 8192  # longer string values are cut to this many characters
-    queue_max_items: int = 50_000  # spans + log records waiting for the writer (~100 MB at most)
-    batch_max_items: int = 20_000  # items per write transaction
+    # spans + log records waiting for the writer (~200 MB at most); more than one write
+    # transaction's worth, so that the writer can gather a full one while requests go on
+    queue_max_items: int = 100_000
+    # items per write transaction: the trace index takes random keys, so each commit writes
+    # every index page it touched, and larger commits touch each page for more rows
+    batch_max_items: int = 50_000
     retry_after_s: int = 1  # told to clients when the queue is full
     sample_rate: float = 1.0  # share of ordinary traces kept (errors and slow ones always)
     slow_ms: float = 1000.0  # a trace with a span this slow is always kept

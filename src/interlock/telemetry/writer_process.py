@@ -45,7 +45,7 @@ _PENDING, _SPANS_STORED, _LOGS_STORED = 0, 1, 2  # slots of the counters shared 
 _HOUSEKEEPING_EVERY_S = 60.0
 _POLL_S = 0.005
 _CHECKPOINT_EVERY_S = 1.0
-_COMMIT_EVERY_S = 0.25  # at most this often, unless a batch is full
+_COMMIT_EVERY_S = 1.0  # at most this often, unless a batch is full
 
 # one item of the inbox: span rows, log rows, and how many items of the queue bound they hold;
 # None tells the writer to stop
