@@ -26,12 +26,27 @@ from pglast import enums, parser
 
 ParseError = parser.ParseError
 
-_INTEGERS = frozenset(
-    {"int", "int16", "int32", "long", "Index", "AttrNumber", "SubTransactionId", "bits32"}
-    | {"RelFileNumber", "AclMode", "Oid", "uint32", "uint64"}
-)
-_CONSTANTS = {"ival": "Integer", "fval": "Float", "boolval": "Boolean", "sval": "String"}
-_CONSTANTS["bsval"] = "BitString"
+_INTEGERS = (
+    "int", "int16", "int32", "long", "Index", "AttrNumber", "SubTransactionId", "bits32",
+    "RelFileNumber", "AclMode", "Oid", "uint32", "uint64",
+)  # fmt: skip
+_SCALAR_DEFAULTS: dict[str, Any] = {
+    "char*": None,
+    "bool": False,
+    "char": "\x00",
+    "Cost": 0.0,
+    "Cardinality": 0.0,
+    **dict.fromkeys(_INTEGERS, 0),
+}
+
+# A_Const's value: the JSON key of each constant kind, and pglast's node class for it
+_CONSTANTS = {
+    "ival": "Integer",
+    "fval": "Float",
+    "boolval": "Boolean",
+    "sval": "String",
+    "bsval": "BitString",
+}
 
 Reader = Callable[["SqlNode"], Any]
 
@@ -126,37 +141,26 @@ def _make_class(name: str) -> type[SqlNode]:
 
 def _reader(field: str, c_type: str) -> Reader:
     key = field.rstrip("_")  # pglast renames Python keywords: def -> def_
-    if c_type in ("char*", "Node*", "Expr*") or c_type == "List*":
-        return _pointer_reader(key, c_type)
-    if c_type == "bool":
-        return lambda n: n._raw.get(key, False)
-    if c_type == "char":
-        return lambda n: n._raw.get(key, "\x00")
+    if c_type in _SCALAR_DEFAULTS:
+        default = _SCALAR_DEFAULTS[c_type]  # the JSON leaves out zero, false and null
+        return lambda n: n._raw.get(key, default)
     if c_type == "ParseLoc":
         return lambda n: n.location_of(n._raw.get(key, 0))
-    if c_type in _INTEGERS:
-        return lambda n: n._raw.get(key, 0)
-    if c_type in ("Cost", "double", "Cardinality"):
-        return lambda n: n._raw.get(key, 0.0)
+    if c_type == "List*":
+        return lambda n: (
+            tuple(node(item, n._offsets) for item in n._raw[key]) if key in n._raw else None
+        )
+    if c_type in ("Node*", "Expr*"):
+        return lambda n: node(n._raw[key], n._offsets) if key in n._raw else None
     enum = getattr(enums, c_type, None)
     if enum is not None:
         members = {member.name: member for member in enum}
         first = next(iter(enum))
         return lambda n: members[n._raw[key]] if key in n._raw else first
     struct = c_type.rstrip("*")
-    if hasattr(pglast_ast, struct):
+    if hasattr(pglast_ast, struct):  # a typed pointer: the JSON has the struct's fields bare
         return lambda n: getattr(nodes, struct)(n._raw[key], n._offsets) if key in n._raw else None
-    return lambda n: n._raw.get(key)
-
-
-def _pointer_reader(key: str, c_type: str) -> Reader:
-    if c_type == "char*":
-        return lambda n: n._raw.get(key)
-    if c_type == "List*":
-        return lambda n: (
-            tuple(node(item, n._offsets) for item in n._raw[key]) if key in n._raw else None
-        )
-    return lambda n: node(n._raw[key], n._offsets) if key in n._raw else None
+    return lambda n: n._raw.get(key)  # planner-only types (Bitmapset*): as the JSON has them
 
 
 def _constant_value(n: SqlNode) -> Any:
@@ -221,7 +225,7 @@ def walk(start: Any) -> Iterator[Any]:
 def bulk_parsing() -> Iterator[None]:
     """Pause the cyclic garbage collector while many trees are built and kept.
 
-    Parse trees hold no reference cycles, yet building ten thousands of dicts triggers
+    Parse trees hold no reference cycles, yet building tens of thousands of dicts triggers
     collection after collection over everything already built: 4x the parse time.
     """
     was_enabled = gc.isenabled()
