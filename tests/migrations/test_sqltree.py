@@ -80,6 +80,8 @@ merge into t using u on t.id = u.id when matched then update set qty = u.qty whe
 create rule r as on insert to t do instead nothing; select xmlelement(name a, 'x'), current_date, a collate "C";
 create aggregate agg (int) (sfunc = f, stype = int); create cast (int as text) with inout;
 alter table t attach partition p2 for values in (1, 2); create schema if not exists s authorization app;
+select distinct value from t where not disabled; drop operator ~ (none, bit), ! (bigint, none);
+select * from generate_series(1, 10) as t(i int), lateral unnest(array['a', 'b']) with ordinality;
 """
 
 

@@ -119,12 +119,15 @@ nodes = _NodeClasses()
 
 
 def node(value: dict[str, Any], offsets: _Offsets | None = None) -> Any:
-    """The node for a JSON `{"Type": {...}}` value; a `List` becomes a tuple, as in pglast."""
+    """The node for a JSON `{"Type": {...}}` value; a `List` becomes a tuple, as in pglast.
+
+    `{}` is a NULL element of a list (`SELECT DISTINCT`, `DROP OPERATOR ~ (none, bit)`): None.
+    """
     for name, body in value.items():
         if name == "List":
             return tuple(node(item, offsets) for item in body.get("items", ()))
         return getattr(nodes, name)(body, offsets)
-    raise ValueError("expected a parse-tree node, found an empty object")
+    return None
 
 
 def _make_class(name: str) -> type[SqlNode]:
