@@ -6,6 +6,11 @@ lint reads a handful of fields of a few statements. Here the parser's JSON becom
 it: the same attribute names, enums, tuples, defaults and character offsets as `pglast.ast`,
 checked node for node against pglast by the tests. Node classes come from `nodes`:
 `isinstance(node, nodes.AlterTableStmt)`.
+
+One difference: the JSON leaves out a text field that is empty, so `COMMENT ... IS ''` or
+`LOCATION ''` read as None where pglast has ''. (String constants keep their ''.) Across the
+41,268 statements of PostgreSQL's regression tests that pglast parses, those 5 are the only
+ones that differ.
 """
 
 from __future__ import annotations
