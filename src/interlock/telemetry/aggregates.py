@@ -215,7 +215,7 @@ class Aggregator:
         self.expire(now)
 
     def add_records(self, records: Iterable[SpanRecord], now: float | None = None) -> None:
-        """Count spans given as `(row, attributes)` records (`decode_trace_records_protobuf`)."""
+        """Count spans given as `(row, attributes)` records (`span_records_of_rows`)."""
         now = time.monotonic() if now is None else now
         count = self._count
         for row, attributes in records:
