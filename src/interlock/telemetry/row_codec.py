@@ -16,7 +16,7 @@ from interlock.telemetry.model import LogRecord, Span, SpanEvent, SpanKind, Stat
 SpanRow = tuple[Any, ...]
 """A `spans` table row: the 15 columns in table order, attributes and resource as JSON."""
 SpanRecord = tuple[SpanRow, dict[str, Any]]
-"""A span as decoded for a writer process: its row, and its attributes for the aggregates."""
+"""A span as the writer process counts it: its row, and its attributes read back from the row."""
 
 _KINDS = tuple(SpanKind)
 _CODES = tuple(StatusCode)
