@@ -12,6 +12,7 @@ from typing import Any
 
 from pglast import enums
 
+# importing the rule families registers their rules
 from interlock.migrations import rules_breaking, rules_hygiene, rules_locks  # noqa: F401
 from interlock.migrations.layouts import read_migrations
 from interlock.migrations.model import (
@@ -23,8 +24,6 @@ from interlock.migrations.model import (
 )
 from interlock.migrations.rulebook import RULES, Rule, StatementContext, expand_rule_names
 from interlock.migrations.schema import SchemaModel
-
-# importing the rule families registers their rules
 from interlock.migrations.sqltree import bulk_parsing, nodes
 
 _IGNORE = re.compile(r"--\s*interlock:ignore\s+(?P<rules>[\w,-]+)(?P<reason>[^\n]*)")

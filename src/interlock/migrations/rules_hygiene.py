@@ -113,12 +113,9 @@ _type_rule(
     instead="Use text with CHECK (char_length(col) <= n) NOT VALID; the check can be changed without a rewrite.",
 )
 def prefer_text_field(ctx: StatementContext, node: Any) -> Iterator[Hit]:
-    for definition in _column_defs(node):
-        kind = column_type(definition.typeName)
-        if kind.name == "varchar" and kind.modifiers:
-            yield Hit(
-                f"column {definition.colname!r} is {kind}", location=definition.typeName.location
-            )
+    for owner, type_name, kind in _typed(node):
+        if isinstance(owner, nodes.ColumnDef) and kind.name == "varchar" and kind.modifiers:
+            yield Hit(f"column {owner.colname!r} is {kind}", location=type_name.location)
 
 
 @rule(

@@ -47,6 +47,10 @@ class _Refusal(Exception):
         self.code = code
 
 
+def _queue_full() -> _Refusal:
+    return _Refusal(503, "the write queue is full; retry later", _UNAVAILABLE)
+
+
 async def _body(request: Request, limit: int) -> bytes:
     """The request body, decompressed, never more than `limit` bytes (413 beyond)."""
     chunks: list[bytes] = []
@@ -98,17 +102,17 @@ def create_intake(store: SpanStore, settings: TelemetrySettings | None = None) -
                     415, f"Content-Type {media!r} is not supported: use {PROTOBUF} or {JSON}"
                 )
             if not store.has_room():  # refuse before paying for reading and decoding
-                raise _Refusal(503, "the write queue is full; retry later", _UNAVAILABLE)
+                raise _queue_full()
             body = await _body(request, settings.max_body_bytes)
             if not store.has_room():  # filled while the body arrived: do not decode in vain
-                raise _Refusal(503, "the write queue is full; retry later", _UNAVAILABLE)
+                raise _queue_full()
             decode, offer = (decoders[1], offers[1]) if as_json else (decoders[0], offers[0])
             try:
                 decoded = decode(body, settings.attribute_limit)
             except PayloadError as error:
                 raise _Refusal(400, str(error)) from None
             if not offer(decoded.items):
-                raise _Refusal(503, "the write queue is full; retry later", _UNAVAILABLE)
+                raise _queue_full()
         except _Refusal as refusal:
             headers = (
                 {"Retry-After": str(settings.retry_after_s)} if refusal.status in (429, 503) else {}
