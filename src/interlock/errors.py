@@ -50,3 +50,7 @@ class SourceError(UserInputError):
         self.message = message
         where = f"{file}:{self.position}" if str(self.position) else file
         super().__init__(f"{where}: {message}")
+
+    def __reduce__(self) -> tuple[type[SourceError], tuple[str, Position, str], dict[str, object]]:
+        # rebuilt from its parts, as a worker process sends it back (notes kept)
+        return type(self), (self.file, self.position, self.message), self.__dict__

@@ -22,6 +22,7 @@ from interlock.migrations import (
     to_json,
     to_sarif,
 )
+from interlock.migrations.forked import cpu_count
 
 # Impact, dry run and contracts need drivers, the catalog and the contract package: they are
 # reached through `migrations.` (loaded on first use) or imported in their command, so that
@@ -49,6 +50,13 @@ def lint(
         "--assume-in-transaction/--no-assume-in-transaction",
         help="Treat every migration as wrapped in a transaction.",
     ),
+    jobs: int = typer.Option(
+        0,
+        "--jobs",
+        "-j",
+        min=0,
+        help="Processes for a large directory (default 0: one per CPU; 1: no other process).",
+    ),
 ) -> None:
     """Find migration statements that lock, rewrite or break: each with the safe way instead.
 
@@ -65,7 +73,7 @@ def lint(
         pg_version=pg_version,
         assume_in_transaction=assume_in_transaction,
     )
-    report = lint_paths(paths, settings)
+    report = lint_paths(paths, settings, workers=jobs or cpu_count())
     if format is LintFormat.json:
         print_json(to_json(report))
     elif format is LintFormat.sarif:

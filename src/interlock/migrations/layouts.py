@@ -1,18 +1,17 @@
 """Reading a directory of migrations in the layout of the tool that runs them.
 
 Flyway, golang-migrate, dbmate, sqitch, diesel-style folders and plain SQL files become one
-ordered list of `Migration`s with up and down SQL parsed and transaction behaviour known.
+ordered list of `Migration`s with up and down SQL and transaction behaviour known.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from pathlib import Path
 
 from interlock.errors import Position, SourceError, UserInputError
-from interlock.migrations.model import Layout, Migration, SqlSection
-from interlock.migrations.parsing import parse_file, parse_section, read_text
+from interlock.migrations.model import Layout, Migration, SqlSection, Transaction
+from interlock.migrations.parsing import read_text
 
 _FLYWAY = re.compile(r"^(?P<kind>[VU])(?P<version>\d+(?:[._]\d+)*)__(?P<name>.+)\.sql$")
 _GOLANG = re.compile(r"^(?P<version>\d+)_(?P<name>.+)\.(?P<direction>up|down)\.sql$")
@@ -38,12 +37,23 @@ def detect_layout(directory: Path) -> Layout:
     return Layout.plain
 
 
-def read_migrations(path: Path) -> list[Migration]:
+def read_migrations(path: Path, *, parse: bool = True) -> list[Migration]:
     """The migrations at `path` (a directory, or one file read with its directory's layout).
 
     For a single file, the migrations before it in its directory come first, so that
     checks can replay them; callers tell the file's own migration by its `up_path`.
+    With `parse`, every section is parsed now and SQL that does not parse raises here;
+    otherwise each section is parsed when its statements are first read.
     """
+    migrations = _read(path)
+    if parse:
+        for migration in migrations:
+            for section in migration.sections:
+                section.statements  # noqa: B018 - parsed now, so bad SQL is reported here
+    return migrations
+
+
+def _read(path: Path) -> list[Migration]:
     if not path.exists():
         raise UserInputError(f"{path}: no such file or directory")
     directory = path if path.is_dir() else path.parent
@@ -57,8 +67,7 @@ def read_migrations(path: Path) -> list[Migration]:
         return migrations
     target = path.resolve()
     for index, migration in enumerate(migrations):
-        paths = [migration.up.path, *(s.path for s in (migration.down, migration.verify) if s)]
-        if target in (p.resolve() for p in paths):
+        if target in (section.path.resolve() for section in migration.sections):
             return migrations[: index + 1]
     return [_single_file(path)]
 
@@ -67,9 +76,9 @@ def _single_file(path: Path) -> Migration:
     return Migration(
         version=path.stem,
         name=path.stem,
-        up=parse_file(path),
+        up=_sql_file(path),
         down=None,
-        runs_in_transaction=False,
+        transaction=Transaction.never,
         layout=Layout.plain,
     )
 
@@ -96,9 +105,9 @@ def _read_plain(directory: Path) -> list[Migration]:
             Migration(
                 version=version,
                 name=name,
-                up=parse_file(file),
+                up=_sql_file(file),
                 down=None,
-                runs_in_transaction=False,
+                transaction=Transaction.never,
                 layout=Layout.plain,
             )
         )
@@ -127,24 +136,24 @@ def _read_flyway(directory: Path) -> list[Migration]:
             Migration(
                 version=version,
                 name=name.replace("_", " "),
-                up=parse_file(file),
-                down=parse_file(undo) if undo else None,
-                runs_in_transaction=_flyway_in_transaction(file),
+                up=_sql_file(file),
+                down=_sql_file(undo) if undo else None,
+                transaction=_flyway_transaction(file),
                 layout=Layout.flyway,
             )
         )
     return migrations
 
 
-def _flyway_in_transaction(file: Path) -> bool:
+def _flyway_transaction(file: Path) -> Transaction:
     """Flyway wraps each script in a transaction unless its `.conf` says otherwise."""
     conf = file.with_name(file.name + ".conf")
     if conf.is_file():
         for line in read_text(conf).splitlines():
             key, _, value = line.partition("=")
             if key.strip() == "executeInTransaction":
-                return value.strip().lower() != "false"
-    return True
+                return _setting(value)
+    return Transaction.always
 
 
 def _read_golang_migrate(directory: Path) -> list[Migration]:
@@ -165,17 +174,13 @@ def _read_golang_migrate(directory: Path) -> list[Migration]:
         pair = found[version]
         if "up" not in pair:
             raise SourceError(str(pair["down"]), None, "a down migration with no up migration")
-        up = parse_file(pair["up"])
-        down = parse_file(pair["down"]) if "down" in pair else None
         migrations.append(
             Migration(
                 version=str(version),
                 name=names[version],
-                up=up,
-                down=down,
-                # golang-migrate sends a file as one multi-statement query, which PostgreSQL
-                # runs as one implicit transaction when it holds more than one statement.
-                runs_in_transaction=len(up.statements) > 1,
+                up=_sql_file(pair["up"]),
+                down=_sql_file(pair["down"]) if "down" in pair else None,
+                transaction=Transaction.multi_statement,
                 layout=Layout.golang_migrate,
             )
         )
@@ -198,7 +203,7 @@ def _read_dbmate(directory: Path) -> list[Migration]:
                 name=match["name"] if match and match["name"] else file.stem,
                 up=sections["up"],
                 down=sections.get("down"),
-                runs_in_transaction=in_transaction,
+                transaction=Transaction.always if in_transaction else Transaction.never,
                 layout=Layout.dbmate,
             )
         )
@@ -222,7 +227,7 @@ def _dbmate_sections(file: Path, text: str) -> tuple[dict[str, SqlSection], bool
         start = mark.end() + 1 if mark.end() < len(text) else mark.end()
         end = marks[index + 1].start() if index + 1 < len(marks) else len(text)
         first_line = text[:start].count("\n") + 1
-        sections[direction] = parse_section(file, text[start:end], first_line)
+        sections[direction] = SqlSection(file, text[start:end], first_line)
     return sections, in_transaction
 
 
@@ -250,12 +255,12 @@ def _read_sqitch(directory: Path) -> list[Migration]:
             Migration(
                 version=str(len(migrations) + 1),
                 name=name,
-                up=parse_file(deploy),
-                down=parse_file(revert) if revert.is_file() else None,
+                up=_sql_file(deploy),
+                down=_sql_file(revert) if revert.is_file() else None,
                 # sqitch runs each script as written; scripts carry their own BEGIN/COMMIT
-                runs_in_transaction=False,
+                transaction=Transaction.never,
                 layout=Layout.sqitch,
-                verify=parse_file(verify) if verify.is_file() else None,
+                verify=_sql_file(verify) if verify.is_file() else None,
             )
         )
     return migrations
@@ -274,24 +279,24 @@ def _read_diesel(directory: Path) -> list[Migration]:
             Migration(
                 version=match["version"] if match else folder.name,
                 name=match["name"] if match else folder.name,
-                up=parse_file(folder / "up.sql"),
-                down=parse_file(down) if down.is_file() else None,
-                runs_in_transaction=_diesel_in_transaction(folder),
+                up=_sql_file(folder / "up.sql"),
+                down=_sql_file(down) if down.is_file() else None,
+                transaction=_diesel_transaction(folder),
                 layout=Layout.diesel,
             )
         )
     return migrations
 
 
-def _diesel_in_transaction(folder: Path) -> bool:
+def _diesel_transaction(folder: Path) -> Transaction:
     """Diesel wraps each migration in a transaction unless metadata.toml turns it off."""
     metadata = folder / "metadata.toml"
     if metadata.is_file():
         for line in read_text(metadata).splitlines():
             key, _, value = line.partition("=")
             if key.strip() == "run_in_transaction":
-                return value.strip().lower() != "false"
-    return True
+                return _setting(value)
+    return Transaction.always
 
 
 def _duplicate(version: str, file: Path, other: Path) -> None:
@@ -308,6 +313,9 @@ _READERS = {
 }
 
 
-def all_sections(migrations: Iterable[Migration]) -> list[SqlSection]:
-    """Every parsed SQL section of `migrations`, up first then down and verify."""
-    return [s for m in migrations for s in (m.up, m.down, m.verify) if s is not None]
+def _sql_file(path: Path) -> SqlSection:
+    return SqlSection(path, read_text(path))
+
+
+def _setting(value: str) -> Transaction:
+    return Transaction.never if value.strip().lower() == "false" else Transaction.always

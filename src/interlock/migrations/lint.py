@@ -1,12 +1,16 @@
 """`migrate lint`: run every rule on every statement of the pending migrations.
 
 The schema is replayed from earlier migrations; transaction and timeout state is tracked per file.
+A large directory can be linted by several processes, each taking a run of its migrations.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
+from functools import partial
+from itertools import accumulate, pairwise
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +18,7 @@ from pglast import enums
 
 # importing the rule families registers their rules
 from interlock.migrations import rules_breaking, rules_hygiene, rules_locks  # noqa: F401
+from interlock.migrations.forked import can_fork, run_forked
 from interlock.migrations.layouts import read_migrations
 from interlock.migrations.model import (
     Finding,
@@ -28,26 +33,70 @@ from interlock.migrations.sqltree import bulk_parsing, nodes
 
 _IGNORE = re.compile(r"--\s*interlock:ignore\s+(?P<rules>[\w,-]+)(?P<reason>[^\n]*)")
 
+# A worker replays the migrations before its run (parse and schema, no rules): measured on
+# the benchmark corpus, that costs about half as much as linting them.
+_REPLAY_COST = 0.5
+_SQL_CHARS_PER_WORKER = 100_000  # below ~1,500 statements a worker, a fork does not pay
+
 
 def all_rules() -> dict[str, Rule]:
     """Every lint rule by id, each family loaded."""
     return dict(RULES)
 
 
-def lint_paths(paths: Sequence[Path], settings: LintSettings) -> LintReport:
-    """Lint every migration found at `paths` (directories or files)."""
+def lint_paths(paths: Sequence[Path], settings: LintSettings, *, workers: int = 1) -> LintReport:
+    """Lint every migration found at `paths` (directories or files).
+
+    With `workers` > 1, a large directory is split into runs of migrations, each linted in a
+    forked process that first replays the migrations before its run: the same findings in
+    the same order, sooner on several cores. Only for a single-threaded caller (the CLI).
+    """
     report = LintReport(settings=settings)
     with bulk_parsing():
         for path in paths:
-            _lint_path(path, settings, report)
+            _lint_path(path, settings, report, workers)
     return report
 
 
-def _lint_path(path: Path, settings: LintSettings, report: LintReport) -> None:
+def _lint_path(path: Path, settings: LintSettings, report: LintReport, workers: int) -> None:
     # the parse trees are freed on return, before bulk_parsing turns the collector back on
-    migrations = read_migrations(path)
-    targets = migrations if path.is_dir() else migrations[-1:]
-    lint_migrations(migrations, settings, report, targets=targets)
+    migrations = read_migrations(path, parse=False)
+    if not path.is_dir():
+        lint_migrations(migrations, settings, report, targets=migrations[-1:])
+        return
+    runs = _runs([len(m.up.sql) for m in migrations], workers if can_fork() else 1)
+    if len(runs) == 1:
+        lint_migrations(migrations, settings, report)
+        return
+    tasks = [partial(_lint_run, migrations[:end], start, settings) for start, end in runs]
+    for part in run_forked(tasks):
+        report.files += part.files
+        report.statements += part.statements
+        report.findings.extend(part.findings)
+
+
+def _lint_run(migrations: Sequence[Migration], start: int, settings: LintSettings) -> LintReport:
+    return lint_migrations(migrations, settings, targets=migrations[start:])
+
+
+def _runs(sizes: Sequence[int], workers: int) -> list[tuple[int, int]]:
+    """Split migrations of these SQL sizes into runs [start, end) that take workers alike long.
+
+    A worker replays everything before its run, so later runs are shorter: the boundary of
+    run k is at S_k = (1 - r) S_(k-1) + T, where r is the replay cost and T each worker's load.
+    """
+    total = sum(sizes)
+    workers = max(1, min(workers, len(sizes), total // _SQL_CHARS_PER_WORKER))
+    if workers == 1:
+        return [(0, len(sizes))]
+    load = total * _REPLAY_COST / (1 - (1 - _REPLAY_COST) ** workers)
+    cumulative = list(accumulate(sizes))
+    cuts, boundary = {0, len(sizes)}, 0.0
+    for _ in range(workers - 1):
+        boundary = (1 - _REPLAY_COST) * boundary + load
+        cuts.add(min(bisect_left(cumulative, boundary) + 1, len(sizes)))
+    edges = sorted(cuts)
+    return list(pairwise(edges))
 
 
 def lint_migrations(
@@ -64,6 +113,8 @@ def lint_migrations(
     schema = SchemaModel()
     for migration in migrations:
         if id(migration) in wanted:
+            for section in migration.sections:  # a down that does not parse is reported too
+                section.statements  # noqa: B018
             report.files += 1
             report.statements += len(migration.up.statements)
             report.findings.extend(_lint_one(migration, schema, settings, dispatch))

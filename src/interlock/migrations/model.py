@@ -1,6 +1,7 @@
 """The data that migration checks pass around: migrations, parsed statements, findings.
 
 Everything here is a plain dataclass so that every check, report and command shares one shape.
+A section's SQL is parsed when its statements are first read (`SqlSection.statements`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+
+from interlock.errors import Position, SourceError
+from interlock.migrations.sqltree import ParseError, parse_statements
 
 
 class Layout(StrEnum):
@@ -38,7 +42,7 @@ class Statement:
 
 @dataclass(frozen=True)
 class SqlSection:
-    """SQL text taken from a file, possibly a part of it (a dbmate section), parsed.
+    """SQL text taken from a file, possibly a part of it (a dbmate section).
 
     `first_line` is the 1-based line of the file on which `sql` starts, so that
     positions inside `sql` can be reported as positions in the file.
@@ -46,8 +50,28 @@ class SqlSection:
 
     path: Path
     sql: str
-    first_line: int
-    statements: tuple[Statement, ...]
+    first_line: int = 1
+
+    @cached_property
+    def statements(self) -> tuple[Statement, ...]:
+        """The statements, parsed on first read; SQL that does not parse is a `SourceError`."""
+        sql = self.sql
+        try:
+            parsed = parse_statements(sql)
+        except ParseError as error:
+            message, index = _split_parse_error(error)
+            line, column = self.position(min(index, len(sql)))
+            raise SourceError(
+                str(self.path), Position(line, column), f"SQL does not parse: {message}"
+            ) from None
+        statements = []
+        for item in parsed:
+            location = item.location
+            length = item.length or len(sql) - location
+            line, column = self.position(location)
+            text = sql[location : location + length]
+            statements.append(Statement(item.node, text, line, column, location))
+        return tuple(statements)
 
     @cached_property
     def _line_starts(self) -> list[int]:
@@ -59,6 +83,23 @@ class SqlSection:
         return self.first_line + index, location - self._line_starts[index] + 1
 
 
+def _split_parse_error(error: Exception) -> tuple[str, int]:
+    args = error.args
+    if len(args) >= 2 and isinstance(args[1], int):
+        return str(args[0]), args[1]
+    return str(error), 0
+
+
+class Transaction(StrEnum):
+    """Whether the migration tool runs a migration inside a transaction."""
+
+    always = "always"
+    never = "never"
+    # golang-migrate sends a file as one multi-statement query, which PostgreSQL runs as
+    # one implicit transaction when it holds more than one statement
+    multi_statement = "multi-statement"
+
+
 @dataclass(frozen=True)
 class Migration:
     """One migration: its place in the order, its up SQL and (when there is one) its down SQL."""
@@ -67,9 +108,20 @@ class Migration:
     name: str
     up: SqlSection
     down: SqlSection | None
-    runs_in_transaction: bool
+    transaction: Transaction
     layout: Layout
     verify: SqlSection | None = None
+
+    @property
+    def runs_in_transaction(self) -> bool:
+        if self.transaction is Transaction.multi_statement:
+            return len(self.up.statements) > 1
+        return self.transaction is Transaction.always
+
+    @property
+    def sections(self) -> tuple[SqlSection, ...]:
+        """Up, then down and verify where there are."""
+        return tuple(s for s in (self.up, self.down, self.verify) if s is not None)
 
     @property
     def up_path(self) -> Path:

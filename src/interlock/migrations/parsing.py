@@ -1,48 +1,22 @@
-"""SQL text to positioned statements, through PostgreSQL's own parser (pglast's libpg_query).
+"""SQL text to sections whose statements PostgreSQL's own parser (pglast's libpg_query) reads.
 
-A file that does not parse becomes a `SourceError` naming the file, line and column.
+A section is parsed when its statements are first read; SQL that does not parse is then a
+`SourceError` naming the file, line and column.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from interlock.errors import Position, SourceError
-from interlock.migrations.model import SqlSection, Statement
-from interlock.migrations.sqltree import ParseError, parse_statements
+from interlock.errors import SourceError
+from interlock.migrations.model import SqlSection
 
 
 def parse_section(path: Path, sql: str, first_line: int = 1) -> SqlSection:
-    """Parse `sql`, which starts at 1-based `first_line` of `path`, into a `SqlSection`."""
-    empty = SqlSection(path=path, sql=sql, first_line=first_line, statements=())
-    try:
-        parsed = parse_statements(sql)
-    except ParseError as error:
-        message, index = _split_parse_error(error)
-        line, column = empty.position(min(index, len(sql)))
-        raise SourceError(
-            str(path), Position(line, column), f"SQL does not parse: {message}"
-        ) from None
-    statements = []
-    for item in parsed:
-        location = item.location
-        length = item.length or len(sql) - location
-        line, column = empty.position(location)
-        statements.append(
-            Statement(
-                node=item.node,
-                text=sql[location : location + length],
-                line=line,
-                column=column,
-                location=location,
-            )
-        )
-    return SqlSection(path=path, sql=sql, first_line=first_line, statements=tuple(statements))
-
-
-def parse_file(path: Path) -> SqlSection:
-    """Read and parse a whole SQL file."""
-    return parse_section(path, read_text(path))
+    """`sql`, which starts at 1-based `first_line` of `path`, parsed into a `SqlSection`."""
+    section = SqlSection(path, sql, first_line)
+    section.statements  # noqa: B018 - parse now, so that bad SQL is reported here
+    return section
 
 
 def read_text(path: Path) -> str:
@@ -55,10 +29,3 @@ def read_text(path: Path) -> str:
         ) from None
     except OSError as error:
         raise SourceError(str(path), None, f"cannot read: {error.strerror}") from None
-
-
-def _split_parse_error(error: Exception) -> tuple[str, int]:
-    args = error.args
-    if len(args) >= 2 and isinstance(args[1], int):
-        return str(args[0]), args[1]
-    return str(error), 0
