@@ -6,10 +6,11 @@ A large directory can be linted by several processes, each taking a run of its m
 
 from __future__ import annotations
 
+import os
 import re
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
-from functools import partial
+from functools import cache, partial
 from itertools import accumulate, pairwise
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from interlock.migrations.model import (
     SqlSection,
 )
 from interlock.migrations.rulebook import RULES, Rule, StatementContext, expand_rule_names
+from interlock.migrations.rules_locks import table_cmds
 from interlock.migrations.schema import SchemaModel
 from interlock.migrations.sqltree import bulk_parsing, nodes
 
@@ -109,7 +111,7 @@ def lint_migrations(
     """Lint `targets` (default: all) of `migrations`, replaying the earlier ones for schema."""
     report = report or LintReport(settings=settings)
     wanted = {id(m) for m in (migrations if targets is None else targets)}
-    dispatch = _dispatch(settings)
+    dispatch = _Dispatch(settings)
     schema = SchemaModel()
     for migration in migrations:
         if id(migration) in wanted:
@@ -124,22 +126,35 @@ def lint_migrations(
     return report
 
 
-def _dispatch(settings: LintSettings) -> dict[type, list[Rule]]:
-    disabled = expand_rule_names(settings.disabled_rules)
-    table: dict[type, list[Rule]] = {}
-    for rule in RULES.values():
-        if rule.id in disabled:
-            continue
-        for node_type in rule.nodes:
-            table.setdefault(node_type, []).append(rule)
-    return table
+class _Dispatch:
+    """The rules to run on a statement: by its node type and, for ALTER TABLE, its sub-commands."""
+
+    def __init__(self, settings: LintSettings) -> None:
+        disabled = expand_rule_names(settings.disabled_rules)
+        self._by_type: dict[type, list[Rule]] = {}
+        for rule in RULES.values():
+            if rule.id not in disabled:
+                for node_type in rule.nodes:
+                    self._by_type.setdefault(node_type, []).append(rule)
+        self._by_cmds: dict[frozenset[Any], list[Rule]] = {}
+
+    def rules(self, node: Any) -> Sequence[Rule]:
+        rules = self._by_type.get(type(node), ())
+        if not isinstance(node, nodes.AlterTableStmt):
+            return rules
+        kinds = frozenset(cmd.subtype for cmd in table_cmds(node))
+        chosen = self._by_cmds.get(kinds)
+        if chosen is None:
+            chosen = [r for r in rules if r.cmds is None or not r.cmds.isdisjoint(kinds)]
+            self._by_cmds[kinds] = chosen
+        return chosen
 
 
 def _lint_one(
     migration: Migration,
     schema: SchemaModel,
     settings: LintSettings,
-    dispatch: dict[type, list[Rule]],
+    dispatch: _Dispatch,
 ) -> list[Finding]:
     section = migration.up
     if not section.statements:
@@ -161,7 +176,7 @@ def _lint_one(
     for statement in section.statements:
         node = statement.node
         ctx.statement = statement
-        for rule in dispatch.get(type(node), ()):
+        for rule in dispatch.rules(node):
             for hit in rule.check(ctx, node):
                 if hit.location is not None:
                     line, column = section.position(hit.location)
@@ -227,10 +242,17 @@ def ignore_comments(section: SqlSection) -> dict[int, set[str]]:
 
 
 def _display(path: Path) -> str:
+    """The file as findings name it: relative to the working directory when under it."""
+    return f"{_display_folder(path.parent, os.getcwd())}{path.name}"
+
+
+@cache  # resolving a path costs a system call per component: once per folder
+def _display_folder(folder: Path, cwd: str) -> str:
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        relative = folder.resolve().relative_to(Path(cwd).resolve())
     except ValueError:
-        return path.as_posix()
+        return f"{folder.as_posix()}/"
+    return "" if relative == Path() else f"{relative.as_posix()}/"
 
 
 def _one_line(text: str) -> str:

@@ -74,6 +74,7 @@ class Rule:
     instead: str
     nodes: tuple[type, ...]
     check: Check
+    cmds: frozenset[Any] | None = None  # ALTER TABLE sub-commands it looks at; None: all
 
 
 RULES: dict[str, Rule] = {}
@@ -96,11 +97,17 @@ def rule(
     summary: str,
     why: str,
     instead: str,
+    cmds: Iterable[Any] | None = None,
 ) -> Callable[[Check], Check]:
-    """Register the decorated check as rule `id`, run on statements of the node types `on`."""
+    """Register the decorated check as rule `id`, run on statements of the node types `on`.
+
+    `cmds` names the ALTER TABLE sub-commands (`AlterTableType`) the check looks at: on an
+    ALTER TABLE that holds none of them, it is not run at all.
+    """
 
     def register(check: Check) -> Check:
-        RULES[id] = Rule(id, severity, family, summary, why, instead, on, check)
+        wanted = None if cmds is None else frozenset(cmds)
+        RULES[id] = Rule(id, severity, family, summary, why, instead, on, check, wanted)
         return check
 
     return register
