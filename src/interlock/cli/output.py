@@ -4,13 +4,31 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
-from rich.console import Console
 
-console = Console(highlight=False, soft_wrap=True)
-console_err = Console(stderr=True, highlight=False, soft_wrap=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+class _LazyConsole:
+    """A Rich console made on first use: a command that writes JSON never imports Rich."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
+console = cast("Console", _LazyConsole(highlight=False, soft_wrap=True))
+console_err = cast("Console", _LazyConsole(stderr=True, highlight=False, soft_wrap=True))
 
 
 class Format(StrEnum):

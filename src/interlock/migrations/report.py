@@ -8,14 +8,14 @@ from __future__ import annotations
 from collections import defaultdict
 from enum import StrEnum
 from pathlib import PurePosixPath
-from typing import Any
-
-from rich.console import Console
-from rich.markup import escape
+from typing import TYPE_CHECKING, Any
 
 from interlock import __version__
 from interlock.migrations.model import Finding, LintReport, Severity
 from interlock.migrations.rulebook import Rule
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -40,6 +40,8 @@ def _facts(finding: Finding) -> str:
 
 def render_text(report: LintReport, console: Console) -> None:
     """Findings grouped by file, each with its lock facts, why, and what to do instead."""
+    from rich.markup import escape  # Rich loads only for text output
+
     by_file: dict[str, list[Finding]] = defaultdict(list)
     for finding in report.findings:
         by_file[finding.file].append(finding)
