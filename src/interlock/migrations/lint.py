@@ -176,16 +176,19 @@ def _lint_one(
     for statement in section.statements:
         node = statement.node
         ctx.statement = statement
+        flat = ""
         for rule in dispatch.rules(node):
             for hit in rule.check(ctx, node):
                 if hit.location is not None:
                     line, column = section.position(hit.location)
                 else:
                     line, column = statement.line, statement.column
-                skip = ignored.get(statement.line - 1, set()) | ignored.get(line - 1, set())
-                if rule.id in skip or "all" in skip:
-                    continue
+                if ignored:
+                    skip = ignored.get(statement.line - 1, set()) | ignored.get(line - 1, set())
+                    if rule.id in skip or "all" in skip:
+                        continue
                 facts = hit.facts
+                flat = flat or _one_line(statement.text)
                 findings.append(
                     Finding(
                         rule=rule.id,
@@ -200,7 +203,7 @@ def _lint_one(
                         rewrites=facts.rewrites if facts else False,
                         scans=facts.scans if facts else False,
                         migration=migration.version,
-                        statement=_one_line(statement.text),
+                        statement=flat,
                     )
                 )
         _track_session(ctx, node)
