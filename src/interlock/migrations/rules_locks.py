@@ -6,6 +6,7 @@ Lock modes and rewrite facts follow the PostgreSQL docs ("Explicit Locking", ALT
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from pglast import enums
@@ -29,6 +30,7 @@ AT = enums.AlterTableType
 CONSTR = enums.ConstrType
 
 
+@lru_cache(maxsize=4)  # a dozen rules ask about the same statement in a row
 def table_cmds(node: Any) -> tuple[Any, ...]:
     """The sub-commands of an ALTER TABLE on a table (not an index, view or sequence)."""
     return (node.cmds or ()) if node.objtype == enums.ObjectType.OBJECT_TABLE else ()

@@ -6,6 +6,7 @@ Lint reads it to know which tables are new, each column's type and nullability, 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from pglast import enums
@@ -47,6 +48,7 @@ class ColumnType:
         return f"{name}{mods}{'[]' if self.array else ''}"
 
 
+@lru_cache(maxsize=256)  # a new column's type is read by several rules and by the replay
 def column_type(type_name: Any) -> ColumnType:
     """The `ColumnType` of a pglast `TypeName` node."""
     name = type_name.names[-1].sval.lower()

@@ -71,6 +71,7 @@ class SqlNode:
 
     __slots__ = ("__dict__", "_offsets", "_raw")  # __dict__ keeps the fields already read
     _field_names: ClassVar[tuple[str, ...]] = ()
+    _child_fields: ClassVar[tuple[str, ...]] = ()  # the fields that may hold nodes
 
     def __init__(self, raw: dict[str, Any], offsets: _Offsets | None) -> None:
         self._raw = raw
@@ -144,7 +145,18 @@ def _make_class(name: str) -> type[SqlNode]:
     if name == "A_Const":
         readers["val"] = _constant_value
     namespace: dict[str, Any] = {f: _Field(f, read) for f, read in readers.items()}
-    return type(name, (SqlNode,), {**namespace, "__slots__": (), "_field_names": tuple(slots)})
+    children = tuple(f for f, info in slots.items() if _holds_nodes(info.c_type))
+    return type(
+        name,
+        (SqlNode,),
+        {**namespace, "__slots__": (), "_field_names": tuple(slots), "_child_fields": children},
+    )
+
+
+def _holds_nodes(c_type: str) -> bool:
+    return c_type in ("List*", "Node*", "Expr*", "ValUnion") or hasattr(
+        pglast_ast, c_type.rstrip("*")
+    )
 
 
 def _reader(field: str, c_type: str) -> Reader:
@@ -180,7 +192,7 @@ def _constant_value(n: SqlNode) -> Any:
     return None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: one per statement, and frozen costs 4x
 class ParsedStatement:
     """One top-level statement: its node and where its text is (character offsets)."""
 
@@ -218,7 +230,7 @@ def _loads(text: str) -> Any:
 
 
 def walk(start: Any) -> Iterator[Any]:
-    """Every node under `start`, itself included."""
+    """Every node under `start`, itself included; only fields that hold nodes are read."""
     stack = [start]
     while stack:
         current = stack.pop()
@@ -226,7 +238,7 @@ def walk(start: Any) -> Iterator[Any]:
             stack.extend(current)
         elif isinstance(current, SqlNode):
             yield current
-            stack.extend(getattr(current, f) for f in current._field_names)
+            stack.extend(getattr(current, f) for f in current._child_fields)
 
 
 @contextmanager
