@@ -1,13 +1,14 @@
 """Migration checks, timed: lint against squawk-cli, and the dry run on a 1,000,000-row copy.
 
 Run: `.venv/bin/python benchmarks/migrations.py [--statements N] [--rows N] [--skip-dry-run]`;
-prints lint statements/s for both tools and their ratio, then the dry run's copy and total time
+prints lint statements/s for both tools and their ratio (also with both pinned to one CPU), then the dry run's copy and total time
 for the example shop's proposed inventory migrations (a throwaway PostgreSQL is started).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -73,7 +74,7 @@ def best_of(runs: int, action: Callable[[], object]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--statements", type=int, default=20_000)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument(
         "--rows", type=int, default=1_000_000, help="rows in products for the dry run"
     )
@@ -130,6 +131,10 @@ def dry_run_benchmark(rows: int) -> None:
         server.stop()
 
 
+def _one_cpu() -> None:
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+
+
 def lint_benchmark(args: argparse.Namespace) -> None:
     squawk = shutil.which("squawk") or str(Path(sys.executable).with_name("squawk"))
     interlock_cli = [sys.executable, "-m", "interlock", "migrate", "lint", "--format", "json"]
@@ -139,29 +144,45 @@ def lint_benchmark(args: argparse.Namespace) -> None:
         count = generate(folder, args.statements)
         files = sorted(str(p) for p in folder.glob("*.sql"))
         findings = len(lint_paths([folder], LintSettings()).findings)
+
+        def run(command: list[str], *, pinned: bool = False) -> float:
+            return best_of(
+                args.runs,
+                lambda: subprocess.run(
+                    command,
+                    capture_output=True,
+                    check=False,
+                    preexec_fn=_one_cpu if pinned else None,
+                ),
+            )
+
         in_process = best_of(args.runs, lambda: lint_paths([folder], LintSettings()))
-        cli = best_of(
-            args.runs,
-            lambda: subprocess.run([*interlock_cli, str(folder)], capture_output=True, check=False),
-        )
+        cli = run([*interlock_cli, str(folder)])
         print(f"corpus: {count} statements in {len(files)} files; {findings} Interlock findings")
-        print(f"interlock (in process): {in_process:.3f} s, {count / in_process:,.0f} statements/s")
+        print(f"{len(os.sched_getaffinity(0))} CPUs; best of {args.runs} runs")
+        print(
+            f"interlock (in process, one process): {in_process:.3f} s, {count / in_process:,.0f} statements/s"
+        )
         print(f"interlock (CLI):        {cli:.3f} s, {count / cli:,.0f} statements/s")
         if not Path(squawk).exists():
             print("squawk-cli not installed (pip install squawk-cli): no comparison")
             return
         version = subprocess.run([squawk, "--version"], capture_output=True, text=True).stdout
-        squawk_time = best_of(
-            args.runs,
-            lambda: subprocess.run(
-                [squawk, "--reporter", "json", *files], capture_output=True, check=False
-            ),
-        )
+        squawk_cli = [squawk, "--reporter", "json", *files]
+        squawk_time = run(squawk_cli)
         print(
             f"{version.strip()} (CLI):    {squawk_time:.3f} s, {count / squawk_time:,.0f} statements/s"
         )
         print(f"ratio interlock CLI / squawk time: {cli / squawk_time:.2f}x (goal <= 2x)")
         print(f"ratio interlock in process / squawk time: {in_process / squawk_time:.2f}x")
+        cli_one, squawk_one = (
+            run([*interlock_cli, str(folder)], pinned=True),
+            run(squawk_cli, pinned=True),
+        )
+        print(
+            f"both pinned to one CPU: interlock {cli_one:.3f} s, squawk {squawk_one:.3f} s, "
+            f"ratio {cli_one / squawk_one:.2f}x"
+        )
 
 
 if __name__ == "__main__":
