@@ -125,6 +125,29 @@ def test_every_field_matches_pglast(name: str, sql: str) -> None:
         assert (raw.stmt_len or None) == parsed.length
 
 
+def _pglast_nodes(value: Any) -> list[tuple[str, Any]]:
+    if isinstance(value, tuple):
+        return [found for item in value for found in _pglast_nodes(item)]
+    if not isinstance(value, ast.Node):
+        return []
+    found = [(type(value).__name__, getattr(value, "location", None))]
+    for field in value:
+        found.extend(_pglast_nodes(getattr(value, field)))
+    return found
+
+
+@pytest.mark.parametrize(("name", "sql"), _sources(), ids=[name for name, _ in _sources()])
+def test_walk_meets_every_node_that_pglast_has(name: str, sql: str) -> None:
+    """`walk` reads only the fields that can hold nodes: it must still find all of them."""
+    expected = [found for raw in parser.parse_sql(sql) for found in _pglast_nodes(raw.stmt)]
+    walked = [
+        (type(n).__name__, getattr(n, "location", None))
+        for statement in parse_statements(sql)
+        for n in walk(statement.node)
+    ]
+    assert sorted(expected, key=repr) == sorted(walked, key=repr)
+
+
 def test_corpus_covers_many_node_types() -> None:
     """The comparison above means something only if it meets most kinds of statement."""
     seen = {

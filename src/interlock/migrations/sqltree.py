@@ -154,9 +154,8 @@ def _make_class(name: str) -> type[SqlNode]:
 
 
 def _holds_nodes(c_type: str) -> bool:
-    return c_type in ("List*", "Node*", "Expr*", "ValUnion") or hasattr(
-        pglast_ast, c_type.rstrip("*")
-    )
+    """Lists, generic node pointers, and typed ones (RangeVar*, A_Const's ValUnion...)."""
+    return c_type in ("List*", "Node*", "Expr*") or hasattr(pglast_ast, c_type.rstrip("*"))
 
 
 def _reader(field: str, c_type: str) -> Reader:
@@ -170,7 +169,7 @@ def _reader(field: str, c_type: str) -> Reader:
         return lambda n: (
             tuple(node(item, n._offsets) for item in n._raw[key]) if key in n._raw else None
         )
-    if c_type in ("Node*", "Expr*"):
+    if c_type in ("List*", "Node*", "Expr*"):
         return lambda n: node(n._raw[key], n._offsets) if key in n._raw else None
     enum = getattr(enums, c_type, None)
     if enum is not None:
