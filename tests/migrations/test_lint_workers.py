@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from itertools import pairwise
 from pathlib import Path
 
@@ -122,3 +124,26 @@ def test_sections_parse_when_read_unless_asked_to_parse_now(tmp_path: Path) -> N
         lazy[1].up.statements  # noqa: B018
     with pytest.raises(SourceError, match=r"2_bad\.up\.sql:2:1"):
         read_migrations(root)
+
+
+def test_when_no_worker_can_be_started_lint_runs_in_one_process(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_fork = os.fork
+    started: list[int] = []
+
+    def fork_once() -> int:
+        if started:
+            raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+        pid = real_fork()
+        if pid:
+            started.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork_once)
+    split = lint_paths([corpus], LintSettings(), workers=3)
+    monkeypatch.undo()
+    alone = lint_paths([corpus], LintSettings())
+    assert [f.to_dict() for f in alone.findings] == [f.to_dict() for f in split.findings]
+    with pytest.raises(ChildProcessError):  # the one started worker was ended and reaped
+        os.waitpid(started[0], 0)

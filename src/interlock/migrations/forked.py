@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import traceback
 from collections.abc import Callable, Sequence
 from typing import NoReturn, TypeVar
 
 T = TypeVar("T")
+
+
+class ForkError(OSError):
+    """The system would not start another process (a process or memory limit): none is left."""
 
 
 def can_fork() -> bool:
@@ -32,12 +37,23 @@ def run_forked(tasks: Sequence[Callable[[], T]]) -> list[T]:
     """Each task's result, in order, each run in its own child process at the same time.
 
     An exception in a task is raised here, the first in task order, with the child's
-    traceback as a note.
+    traceback as a note. `ForkError` when a child cannot be started; those already started
+    are ended first.
     """
-    children = []
+    children: list[tuple[int, int]] = []
     for task in tasks:
         read_end, write_end = os.pipe()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError as error:
+            for fd in (read_end, write_end, *(fd for _, fd in children)):
+                os.close(fd)
+            for started, _ in children:
+                os.kill(started, signal.SIGKILL)
+                os.waitpid(started, 0)
+            raise ForkError(
+                error.errno, f"cannot start a worker process: {error.strerror}"
+            ) from None
         if pid == 0:
             os.close(read_end)
             _run_child(task, write_end)

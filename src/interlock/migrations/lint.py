@@ -19,7 +19,7 @@ from pglast import enums
 
 # importing the rule families registers their rules
 from interlock.migrations import rules_breaking, rules_hygiene, rules_locks  # noqa: F401
-from interlock.migrations.forked import can_fork, run_forked
+from interlock.migrations.forked import ForkError, can_fork, run_forked
 from interlock.migrations.layouts import read_migrations
 from interlock.migrations.model import (
     Finding,
@@ -71,7 +71,12 @@ def _lint_path(path: Path, settings: LintSettings, report: LintReport, workers: 
         lint_migrations(migrations, settings, report)
         return
     tasks = [partial(_lint_run, migrations[:end], start, settings) for start, end in runs]
-    for part in run_forked(tasks):
+    try:
+        parts = run_forked(tasks)
+    except ForkError:  # no process to spare: the same work in this one
+        lint_migrations(migrations, settings, report)
+        return
+    for part in parts:
         report.files += part.files
         report.statements += part.statements
         report.findings.extend(part.findings)
