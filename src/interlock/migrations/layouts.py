@@ -49,7 +49,7 @@ def read_migrations(path: Path, *, parse: bool = True) -> list[Migration]:
     if parse:
         for migration in migrations:
             for section in migration.sections:
-                section.statements  # noqa: B018 - parsed now, so bad SQL is reported here
+                section.parse()
     return migrations
 
 

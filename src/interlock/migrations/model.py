@@ -73,6 +73,11 @@ class SqlSection:
             statements.append(Statement(item.node, text, line, column, location))
         return tuple(statements)
 
+    def parse(self) -> SqlSection:
+        """This section, its statements parsed now: SQL that does not parse raises here."""
+        self.statements  # noqa: B018 - the read parses
+        return self
+
     @cached_property
     def _line_starts(self) -> list[int]:
         return [0, *(m.end() for m in re.finditer("\n", self.sql))]

@@ -14,9 +14,7 @@ from interlock.migrations.model import SqlSection
 
 def parse_section(path: Path, sql: str, first_line: int = 1) -> SqlSection:
     """`sql`, which starts at 1-based `first_line` of `path`, parsed into a `SqlSection`."""
-    section = SqlSection(path, sql, first_line)
-    section.statements  # noqa: B018 - parse now, so that bad SQL is reported here
-    return section
+    return SqlSection(path, sql, first_line).parse()
 
 
 def read_text(path: Path) -> str:
