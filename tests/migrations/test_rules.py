@@ -417,3 +417,18 @@ def test_hygiene_column_points_at_the_type(lint_sql: Callable[..., list]) -> Non
     findings = lint_sql("create table t (\n  id bigint,\n  code char(3)\n);")
     (finding,) = [f for f in findings if f.rule == "ban-char-field"]
     assert (3, 8) == (finding.line, finding.column)
+
+
+def test_a_partition_has_its_parents_columns(lint_sql: Callable[..., list]) -> None:
+    tables = (
+        "create table items (id bigint not null, name varchar(20)) partition by list (id);\n"
+        "create table items_1 partition of items (name with options not null)"
+        " for values in (1);\n"
+    )
+    # the column that only adds options has no type of its own: linted, not a crash
+    assert {f.rule for f in lint_sql(tables)} == {"prefer-text-field"}  # the parent's varchar
+    widen = "alter table items_1 alter column name type varchar(40);"
+    assert not [f for f in lint_sql(tables, widen) if f.rule == "changing-column-type"]
+    narrow = "alter table items_1 alter column name type varchar(10);"
+    (finding,) = [f for f in lint_sql(tables, narrow) if f.rule == "changing-column-type"]
+    assert "from varchar(20) to varchar(10)" in finding.message

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from interlock.errors import Position, SourceError
-from interlock.migrations.sqltree import ParseError, parse_statements
+from interlock.migrations.sqltree import ParseError, json_fields, parse_statements, parse_trees
+
+T = TypeVar("T")
 
 
 class Layout(StrEnum):
@@ -56,14 +59,7 @@ class SqlSection:
     def statements(self) -> tuple[Statement, ...]:
         """The statements, parsed on first read; SQL that does not parse is a `SourceError`."""
         sql = self.sql
-        try:
-            parsed = parse_statements(sql)
-        except ParseError as error:
-            message, index = _split_parse_error(error)
-            line, column = self.position(min(index, len(sql)))
-            raise SourceError(
-                str(self.path), Position(line, column), f"SQL does not parse: {message}"
-            ) from None
+        parsed = self._parsed(parse_statements)
         statements = []
         for item in parsed:
             location = item.location
@@ -72,6 +68,25 @@ class SqlSection:
             text = sql[location : location + length]
             statements.append(Statement(item.node, text, line, column, location))
         return tuple(statements)
+
+    def trees(self) -> list[dict[str, Any]]:
+        """Each statement as the parser's JSON (`sqltree.parse_trees`), for a schema replay.
+
+        From the statements when they are parsed already; otherwise parsed again and not kept.
+        """
+        if "statements" in self.__dict__:
+            return [{type(s.node).__name__: json_fields(s.node)} for s in self.statements]
+        return self._parsed(parse_trees)
+
+    def _parsed(self, parse: Callable[[str], list[T]]) -> list[T]:
+        try:
+            return parse(self.sql)
+        except ParseError as error:
+            message, index = _split_parse_error(error)
+            line, column = self.position(min(index, len(self.sql)))
+            raise SourceError(
+                str(self.path), Position(line, column), f"SQL does not parse: {message}"
+            ) from None
 
     def parse(self) -> SqlSection:
         """This section, its statements parsed now: SQL that does not parse raises here."""

@@ -32,7 +32,9 @@ def _column_defs(node: Any) -> tuple[Any, ...]:
 @lru_cache(maxsize=4)
 def _typed(node: Any) -> tuple[tuple[Any, Any, ColumnType], ...]:
     """(ColumnDef, TypeName, its ColumnType), including ALTER COLUMN TYPE targets."""
-    found = [(d, d.typeName, column_type(d.typeName)) for d in _column_defs(node)]
+    found = [  # a PARTITION OF column that adds options only has no type
+        (d, d.typeName, column_type(d.typeName)) for d in _column_defs(node) if d.typeName
+    ]
     if isinstance(node, nodes.AlterTableStmt):
         for cmd in table_cmds(node):
             if cmd.subtype == AT.AT_AlterColumnType:

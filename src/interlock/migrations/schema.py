@@ -1,17 +1,20 @@
 """The schema as the migrations build it, replayed in memory from the parsed statements.
 
 Lint reads it to know which tables are new, each column's type and nullability, CHECKs, indexes.
+
+The model reads the parser's JSON fields (`sqltree.json_fields`), not the lazy nodes: a worker
+that lints the later migrations of a directory first replays every earlier one, and making
+nodes of the few fields a replay reads costs as much as parsing them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
-from pglast import enums
-
-from interlock.migrations.sqltree import nodes
+from interlock.migrations.sqltree import json_fields
 
 _ALIASES = {
     "int": "int4",
@@ -33,6 +36,8 @@ _ALIASES = {
 _DISPLAY = {"int4": "integer", "int8": "bigint", "int2": "smallint", "bpchar": "char"}
 SERIAL_TYPES = frozenset({"serial", "bigserial", "smallserial"})
 
+Json = dict[str, Any]
+
 
 @dataclass(frozen=True)
 class ColumnType:
@@ -48,17 +53,26 @@ class ColumnType:
         return f"{name}{mods}{'[]' if self.array else ''}"
 
 
-@lru_cache(maxsize=256)  # a new column's type is read by several rules and by the replay
+@lru_cache(maxsize=256)  # a new column's type is read by several rules
 def column_type(type_name: Any) -> ColumnType:
-    """The `ColumnType` of a pglast `TypeName` node."""
-    name = type_name.names[-1].sval.lower()
+    """The `ColumnType` of a `TypeName` node."""
+    return _type_of(json_fields(type_name))
+
+
+def _type_of(type_name: Json) -> ColumnType:
+    name = _string(type_name["names"][-1]).lower()
     name = _ALIASES.get(name, name)
     mods = []
-    for mod in type_name.typmods or ():
-        value = getattr(getattr(mod, "val", None), "ival", None)
-        if isinstance(value, int):
-            mods.append(value)
-    return ColumnType(name, tuple(mods), bool(type_name.arrayBounds))
+    for mod in type_name.get("typmods", ()):
+        integer = mod.get("A_Const", {}).get("ival")  # {} when the constant is 0
+        if integer is not None:
+            mods.append(integer.get("ival", 0))
+    return ColumnType(name, tuple(mods), bool(type_name.get("arrayBounds")))
+
+
+def _string(value: Json) -> str:
+    """The text of a `String` node's JSON; "" for any other node (`*`, NULL)."""
+    return str(value.get("String", {}).get("sval", ""))
 
 
 @dataclass
@@ -99,6 +113,10 @@ def relation_name(range_var: Any) -> str:
     return str(range_var.relname).lower()
 
 
+def _relation(range_var: Json) -> str:
+    return str(range_var.get("relname")).lower()
+
+
 @dataclass
 class SchemaModel:
     """Tables and indexes known so far; `apply` advances it by one statement."""
@@ -118,131 +136,153 @@ class SchemaModel:
 
     def apply(self, node: Any, migration: str) -> None:
         """Apply the effect of one parsed statement made by `migration`."""
-        handler = _HANDLERS.get(type(node))
+        handler = _HANDLERS.get(type(node).__name__)
         if handler is not None:
-            handler(self, node, migration)
+            handler(self, json_fields(node), migration)
+
+    def apply_tree(self, tree: Json, migration: str) -> None:
+        """`apply` for a statement as the parser's JSON has it: `{"CreateStmt": {...}}`."""
+        for kind, fields in tree.items():
+            handler = _HANDLERS.get(kind)
+            if handler is not None:
+                handler(self, fields, migration)
 
 
-def _create_table(model: SchemaModel, node: Any, migration: str) -> None:
-    table = Table(relation_name(node.relation), migration)
-    for element in node.tableElts or ():
-        if isinstance(element, nodes.ColumnDef):
-            _add_column(table, element)
-        elif isinstance(element, nodes.Constraint):
-            _add_constraint(model, table, element, migration, table_is_new=True)
+def _create_table(model: SchemaModel, stmt: Json, migration: str) -> None:
+    table = Table(_relation(stmt["relation"]), migration)
+    if "partbound" in stmt or "ofTypename" in stmt:  # PARTITION OF / OF type: the parent's columns
+        for parent in stmt.get("inhRelations", ()):
+            known = model.tables.get(_relation(parent.get("RangeVar", {})))
+            for column in known.columns.values() if known else ():
+                table.columns[column.name] = replace(column)
+    for element in stmt.get("tableElts", ()):
+        if "ColumnDef" in element:
+            _add_column(table, element["ColumnDef"])
+        elif "Constraint" in element:
+            _add_constraint(model, table, element["Constraint"], migration, table_is_new=True)
     model.tables[table.name] = table
 
 
-def _add_column(table: Table, definition: Any) -> None:
-    kind = column_type(definition.typeName)
-    column = Column(definition.colname.lower(), kind, has_default=kind.name in SERIAL_TYPES)
-    for constraint in definition.constraints or ():
-        contype = constraint.contype
-        if contype in (enums.ConstrType.CONSTR_NOTNULL, enums.ConstrType.CONSTR_PRIMARY):
+def _add_column(table: Table, definition: Json) -> None:
+    name = str(definition.get("colname", "")).lower()
+    column = table.columns.get(name)
+    if "typeName" in definition:
+        kind = _type_of(definition["typeName"])
+        column = Column(name, kind, has_default=kind.name in SERIAL_TYPES)
+    elif column is None:  # options for a column that a parent defines, and the parent is unknown
+        return
+    for item in definition.get("constraints", ()):
+        contype = item.get("Constraint", {}).get("contype")
+        if contype in ("CONSTR_NOTNULL", "CONSTR_PRIMARY"):
             column.nullable = False
-        elif contype in (enums.ConstrType.CONSTR_DEFAULT, enums.ConstrType.CONSTR_IDENTITY):
+        elif contype in ("CONSTR_DEFAULT", "CONSTR_IDENTITY"):
             column.has_default = True
-    if definition.is_not_null:
+    if definition.get("is_not_null"):
         column.nullable = False
-    table.columns[column.name] = column
+    table.columns[name] = column
 
 
-def not_null_column(expression: Any) -> str | None:
+def _not_null_column(expression: Json | None) -> str | None:
     """The column that a CHECK expression `col IS NOT NULL` is about, if it is one."""
-    if (
-        isinstance(expression, nodes.NullTest)
-        and expression.nulltesttype == enums.NullTestType.IS_NOT_NULL
-        and isinstance(expression.arg, nodes.ColumnRef)
-    ):
-        fields: tuple[Any, ...] = expression.arg.fields or ()
-        return str(fields[-1].sval).lower() if fields else None
-    return None
+    test = (expression or {}).get("NullTest")
+    if test is None or test.get("nulltesttype") != "IS_NOT_NULL":
+        return None
+    fields = test.get("arg", {}).get("ColumnRef", {}).get("fields")
+    column = _string(fields[-1]).lower() if fields else ""
+    return column or None
 
 
 def _add_constraint(
-    model: SchemaModel, table: Table, constraint: Any, migration: str, *, table_is_new: bool
+    model: SchemaModel, table: Table, constraint: Json, migration: str, *, table_is_new: bool
 ) -> None:
-    contype = constraint.contype
-    name = (constraint.conname or f"{table.name}_check{len(table.checks)}").lower()
-    if contype == enums.ConstrType.CONSTR_CHECK:
-        validated = table_is_new or not constraint.skip_validation
-        table.checks[name] = Check(name, validated, not_null_column(constraint.raw_expr))
-    elif contype == enums.ConstrType.CONSTR_PRIMARY:
-        for key in constraint.keys or ():
-            column = table.columns.get(key.sval.lower())
+    contype = constraint.get("contype")
+    name = str(constraint.get("conname") or f"{table.name}_check{len(table.checks)}").lower()
+    skip_validation = constraint.get("skip_validation", False)
+    if contype == "CONSTR_CHECK":
+        validated = table_is_new or not skip_validation
+        table.checks[name] = Check(name, validated, _not_null_column(constraint.get("raw_expr")))
+    elif contype == "CONSTR_PRIMARY":
+        for key in constraint.get("keys", ()):
+            column = table.columns.get(_string(key).lower())
             if column:
                 column.nullable = False
-    if constraint.skip_validation and not table_is_new:
+    if skip_validation and not table_is_new:
         model.not_valid_constraints[name] = migration
 
 
-def _alter_table(model: SchemaModel, node: Any, migration: str) -> None:
-    name = relation_name(node.relation)
-    table = model.tables.get(name)
-    if table is None or node.objtype != enums.ObjectType.OBJECT_TABLE:
+def _alter_table(model: SchemaModel, stmt: Json, migration: str) -> None:
+    table = model.tables.get(_relation(stmt.get("relation", {})))
+    if table is None or stmt.get("objtype") != "OBJECT_TABLE":
         return
-    kinds = enums.AlterTableType
-    for cmd in node.cmds or ():
-        subtype = cmd.subtype
-        column = table.columns.get((cmd.name or "").lower())
-        if subtype == kinds.AT_AddColumn:
-            _add_column(table, cmd.def_)
-        elif subtype == kinds.AT_DropColumn:
-            table.columns.pop((cmd.name or "").lower(), None)
-        elif subtype == kinds.AT_AlterColumnType and column:
-            column.type = column_type(cmd.def_.typeName)
-        elif subtype == kinds.AT_SetNotNull and column:
+    for item in stmt.get("cmds", ()):
+        cmd = item["AlterTableCmd"]
+        subtype = cmd.get("subtype")
+        name = str(cmd.get("name", "")).lower()
+        column = table.columns.get(name)
+        definition = cmd.get("def", {})
+        if subtype == "AT_AddColumn":
+            _add_column(table, definition["ColumnDef"])
+        elif subtype == "AT_DropColumn":
+            table.columns.pop(name, None)
+        elif subtype == "AT_AlterColumnType" and column:
+            column.type = _type_of(definition["ColumnDef"]["typeName"])
+        elif subtype == "AT_SetNotNull" and column:
             column.nullable = False
-        elif subtype == kinds.AT_DropNotNull and column:
+        elif subtype == "AT_DropNotNull" and column:
             column.nullable = True
-        elif subtype == kinds.AT_ColumnDefault and column:
-            column.has_default = cmd.def_ is not None
-        elif subtype == kinds.AT_AddConstraint:
-            _add_constraint(model, table, cmd.def_, migration, table_is_new=False)
-        elif subtype == kinds.AT_ValidateConstraint:
-            check = table.checks.get((cmd.name or "").lower())
+        elif subtype == "AT_ColumnDefault" and column:
+            column.has_default = bool(definition)
+        elif subtype == "AT_AddConstraint":
+            _add_constraint(model, table, definition["Constraint"], migration, table_is_new=False)
+        elif subtype == "AT_ValidateConstraint":
+            check = table.checks.get(name)
             if check:
                 check.validated = True
-        elif subtype == kinds.AT_DropConstraint:
-            table.checks.pop((cmd.name or "").lower(), None)
+        elif subtype == "AT_DropConstraint":
+            table.checks.pop(name, None)
 
 
-def _rename(model: SchemaModel, node: Any, migration: str) -> None:
-    objects = enums.ObjectType
-    if node.renameType == objects.OBJECT_TABLE and node.relation is not None:
-        table = model.tables.pop(relation_name(node.relation), None)
+def _rename(model: SchemaModel, stmt: Json, migration: str) -> None:
+    relation = stmt.get("relation")
+    if relation is None:
+        return
+    new_name = str(stmt.get("newname", "")).lower()
+    if stmt.get("renameType") == "OBJECT_TABLE":
+        table = model.tables.pop(_relation(relation), None)
         if table:
-            table.name = node.newname.lower()
-            model.tables[table.name] = table
-    elif node.renameType == objects.OBJECT_COLUMN and node.relation is not None:
-        table = model.tables.get(relation_name(node.relation))
-        column = table.columns.pop(node.subname.lower(), None) if table else None
+            table.name = new_name
+            model.tables[new_name] = table
+    elif stmt.get("renameType") == "OBJECT_COLUMN":
+        table = model.tables.get(_relation(relation))
+        column = table.columns.pop(str(stmt.get("subname", "")).lower(), None) if table else None
         if table and column:
-            column.name = node.newname.lower()
-            table.columns[column.name] = column
+            column.name = new_name
+            table.columns[new_name] = column
 
 
-def _drop(model: SchemaModel, node: Any, migration: str) -> None:
-    for obj in node.objects or ():
-        name = obj[-1].sval.lower() if isinstance(obj, tuple) else ""
-        if node.removeType == enums.ObjectType.OBJECT_TABLE:
+def _drop(model: SchemaModel, stmt: Json, migration: str) -> None:
+    kind = stmt.get("removeType")
+    for obj in stmt.get("objects", ()):
+        items = obj.get("List", {}).get("items")  # a qualified name; other objects are not kept
+        name = _string(items[-1]).lower() if items else ""
+        if kind == "OBJECT_TABLE":
             model.tables.pop(name, None)
             for index in [i for i in model.indexes.values() if i.table == name]:
                 del model.indexes[index.name]
-        elif node.removeType == enums.ObjectType.OBJECT_INDEX:
+        elif kind == "OBJECT_INDEX":
             model.indexes.pop(name, None)
 
 
-def _create_index(model: SchemaModel, node: Any, migration: str) -> None:
-    table = relation_name(node.relation)
-    name = (node.idxname or f"{table}_idx{len(model.indexes)}").lower()
-    model.indexes[name] = Index(name, table, bool(node.unique), migration)
+def _create_index(model: SchemaModel, stmt: Json, migration: str) -> None:
+    table = _relation(stmt.get("relation", {}))
+    name = str(stmt.get("idxname") or f"{table}_idx{len(model.indexes)}").lower()
+    model.indexes[name] = Index(name, table, bool(stmt.get("unique")), migration)
 
 
-_HANDLERS = {
-    nodes.CreateStmt: _create_table,
-    nodes.AlterTableStmt: _alter_table,
-    nodes.RenameStmt: _rename,
-    nodes.DropStmt: _drop,
-    nodes.IndexStmt: _create_index,
+_HANDLERS: dict[str, Callable[[SchemaModel, Json, str], None]] = {
+    "CreateStmt": _create_table,
+    "AlterTableStmt": _alter_table,
+    "RenameStmt": _rename,
+    "DropStmt": _drop,
+    "IndexStmt": _create_index,
 }

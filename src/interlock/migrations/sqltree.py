@@ -228,6 +228,25 @@ def _loads(text: str) -> Any:
             sys.setrecursionlimit(limit)
 
 
+def parse_trees(sql: str) -> list[dict[str, Any]]:
+    """Each statement of `sql` as the parser's JSON, `{"CreateStmt": {...}}`: no nodes made.
+
+    For a pass that reads a few fields of every statement (the schema replay). Raises
+    `ParseError` as `parse_statements` does.
+    """
+    return [raw["stmt"] for raw in _loads(parser.parse_sql_json(sql)).get("stmts", ())]
+
+
+def json_fields(node: SqlNode) -> dict[str, Any]:
+    """A node's fields as the parser's JSON has them.
+
+    libpg_query's names (`def`, not pglast's `def_`), enums by name, typed pointers (a
+    `RangeVar*`) as bare fields, other nodes as `{"Type": {...}}`; zero, false, null and empty
+    values are left out.
+    """
+    return node._raw
+
+
 def walk(start: Any) -> Iterator[Any]:
     """Every node under `start`, itself included; only fields that hold nodes are read."""
     stack = [start]
