@@ -200,3 +200,35 @@ def test_a_config_document_is_no_catalog_finding(tmp_path: Path) -> None:
         "apiVersion: interlock/v1\nkind: Config\nmigrations: {pg_version: 12}\n"
     )
     assert [] == load_catalog(tmp_path).findings
+
+
+def test_a_large_report_is_written_whole_before_the_process_ends(tmp_path: Path) -> None:
+    """`migrate lint` ends without Python's teardown: all of its output must be out first."""
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    body = "".join(f"create index i{n} on t (c);\n" for n in range(4000))
+    (folder / "1_table.up.sql").write_text("create table t (c text);\n")
+    (folder / "2_many.up.sql").write_text(body)
+    as_json = _interlock(tmp_path, "migrate", "lint", str(folder), "--format", "json")
+    assert 1 == as_json.returncode, as_json.stderr
+    assert len(as_json.stdout) > 1_000_000  # many times a pipe's buffer
+    assert 4001 == json.loads(as_json.stdout)["summary"]["statements"]
+    as_text = _interlock(tmp_path, "migrate", "lint", str(folder))
+    assert as_text.stdout.rstrip().endswith("in 2 migration(s), 4001 statement(s)")
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:
+    folder = _migrations(tmp_path, *DANGEROUS)
+    for n in range(2, 400):
+        (folder / f"{n + 1}_more.up.sql").write_text("create index i on t (c);\n")
+    with subprocess.Popen(
+        [sys.executable, "-m", "interlock", "migrate", "lint", str(folder)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as reader:
+        assert reader.stdout is not None and reader.stderr is not None
+        reader.stdout.read(100)
+        reader.stdout.close()  # as `| head` does
+        assert b"Traceback" not in reader.stderr.read()
+        assert 1 == reader.wait()

@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from interlock import migrations
-from interlock.cli.output import Format, console, console_err, print_json
+from interlock.cli.output import Format, console, console_err, end_without_teardown, print_json
 from interlock.migrations import (
     LintFormat,
     all_rules,
@@ -82,6 +82,7 @@ def lint(
         sys.stdout.write(to_github(report))
     else:
         render_text(report, console)
+    end_without_teardown()
     raise typer.Exit(1 if report.errors else 0)
 
 

@@ -49,4 +49,28 @@ _JSON_OPTIONS = (
 
 def print_json(data: Any) -> None:
     """Write `data` as indented JSON to stdout, as machines expect it."""
-    sys.stdout.write(orjson.dumps(data, default=str, option=_JSON_OPTIONS).decode())
+    encoded = orjson.dumps(data, default=str, option=_JSON_OPTIONS)
+    binary = getattr(sys.stdout, "buffer", None)
+    if binary is None:
+        sys.stdout.write(encoded.decode())
+        return
+    sys.stdout.flush()  # what was written as text comes first
+    binary.write(encoded)
+
+
+class _Ending:
+    without_teardown = False
+
+
+def end_without_teardown() -> None:
+    """Ask `main` to end the process as soon as this command returns, without Python's teardown.
+
+    Teardown frees every module and object one at a time: 15 ms once `migrate lint` has
+    imported what it needs, a tenth of its whole run on a large directory. Only for a
+    command that leaves nothing to finish: no open file, no other thread, no exit handler.
+    """
+    _Ending.without_teardown = True
+
+
+def teardown_skipped() -> bool:
+    return _Ending.without_teardown
