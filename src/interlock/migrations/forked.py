@@ -13,7 +13,7 @@ import pickle
 import signal
 import traceback
 from collections.abc import Callable, Sequence
-from typing import NoReturn, TypeVar
+from typing import NoReturn, TypeVar, cast
 
 T = TypeVar("T")
 
@@ -59,20 +59,22 @@ def run_forked(tasks: Sequence[Callable[[], T]]) -> list[T]:
             _run_child(task, write_end)
         os.close(write_end)
         children.append((pid, read_end))
-    received = []
-    for pid, read_end in children:  # a child blocks on a full pipe until its turn: no deadlock
-        with os.fdopen(read_end, "rb") as pipe:
-            data = pipe.read()
-        _, status = os.waitpid(pid, 0)
-        received.append((data, status))
+    outcomes: list[tuple[bool, T] | tuple[bool, BaseException] | None] = []
+    try:
+        for _, read_end in children:  # a child blocks on a full pipe until its turn: no deadlock
+            with os.fdopen(read_end, "rb") as pipe:
+                data = pipe.read()
+            outcomes.append(pickle.loads(data) if data else None)  # while the others work on
+    finally:  # reaped last: a child's exit frees its memory, which takes milliseconds
+        statuses = [os.waitpid(pid, 0)[1] for pid, _ in children]
     results = []
-    for data, status in received:
-        if not data:
+    for outcome, status in zip(outcomes, statuses, strict=True):
+        if outcome is None:
             raise RuntimeError(f"a worker process ended with no result (wait status {status})")
-        succeeded, value = pickle.loads(data)
+        succeeded, value = outcome
         if not succeeded:
-            raise value
-        results.append(value)
+            raise cast(BaseException, value)
+        results.append(cast(T, value))
     return results
 
 
