@@ -11,7 +11,7 @@ import pytest
 
 from interlock.errors import SourceError
 from interlock.migrations import LintSettings, lint_paths, read_migrations
-from interlock.migrations.lint import _runs
+from interlock.migrations.lint import _runs, lint_migrations
 
 # Each later file depends on the schema that the earlier files built: a varchar widened (no
 # finding) against one narrowed (a rewrite), SET NOT NULL after a validated CHECK (none) or
@@ -78,6 +78,8 @@ def test_workers_find_what_one_process_finds(corpus: Path, workers: int) -> None
     split = lint_paths([corpus], LintSettings(), workers=workers)
     assert (alone.files, alone.statements) == (split.files, split.statements) == (61, 28_820)
     assert [f.to_dict() for f in alone.findings] == [f.to_dict() for f in split.findings]
+    kept = lint_migrations(read_migrations(corpus), LintSettings())  # no tree released
+    assert [f.to_dict() for f in kept.findings] == [f.to_dict() for f in alone.findings]
     # The schema carried across files decides these, so the last run must have replayed it:
     # code was narrowed once, in file 2; qty has a CHECK validated in an earlier file.
     narrowed = {f.migration for f in split.findings if f.rule == "changing-column-type"}
@@ -124,6 +126,18 @@ def test_sections_parse_when_read_unless_asked_to_parse_now(tmp_path: Path) -> N
         lazy[1].up.statements  # noqa: B018
     with pytest.raises(SourceError, match=r"2_bad\.up\.sql:2:1"):
         read_migrations(root)
+
+
+def test_a_released_section_parses_again_when_read(tmp_path: Path) -> None:
+    (tmp_path / "1_a.up.sql").write_text("create table p (id bigint);\nalter table p add c int;\n")
+    (section,) = [m.up for m in read_migrations(tmp_path)]
+    before = section.statements
+    section.release()
+    again = section.statements
+    assert again is not before
+    assert [(s.text, s.line, type(s.node)) for s in again] == [
+        (s.text, s.line, type(s.node)) for s in before
+    ]
 
 
 def test_when_no_worker_can_be_started_lint_runs_in_one_process(

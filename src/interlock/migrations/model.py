@@ -89,6 +89,10 @@ class SqlSection:
                 str(self.path), Position(line, column), f"SQL does not parse: {message}"
             ) from None
 
+    def release(self) -> None:
+        """Drop the parsed statements, to be parsed again if read: their memory is reused."""
+        self.__dict__.pop("statements", None)
+
     def parse(self) -> SqlSection:
         """This section, its statements parsed now: SQL that does not parse raises here."""
         self.statements  # noqa: B018 - the read parses
