@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import time
 from itertools import pairwise
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from interlock.errors import SourceError
 from interlock.migrations import LintSettings, lint_paths, read_migrations
+from interlock.migrations.forked import run_forked
 from interlock.migrations.lint import _runs, lint_migrations
 
 # Each later file depends on the schema that the earlier files built: a varchar widened (no
@@ -161,3 +163,45 @@ def test_when_no_worker_can_be_started_lint_runs_in_one_process(
     assert [f.to_dict() for f in alone.findings] == [f.to_dict() for f in split.findings]
     with pytest.raises(ChildProcessError):  # the one started worker was ended and reaped
         os.waitpid(started[0], 0)
+
+
+def _fails_here() -> int:
+    raise ValueError("in the first task")
+
+
+def _sleeps() -> int:
+    time.sleep(30)
+    return 1
+
+
+def _fails_in_child() -> int:
+    raise KeyError("in a child")
+
+
+def test_the_first_task_runs_here_and_its_error_ends_the_children(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    here, child = run_forked([os.getpid, os.getpid])
+    assert here == os.getpid() != child
+    real_fork = os.fork
+    started: list[int] = []
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            started.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    begun = time.monotonic()
+    with pytest.raises(ValueError, match="in the first task"):
+        run_forked([_fails_here, _sleeps])
+    assert time.monotonic() - begun < 10  # the sleeping child was ended, not waited for
+    with pytest.raises(ChildProcessError):  # and reaped
+        os.waitpid(started[0], 0)
+
+
+def test_a_childs_error_is_raised_here_with_its_traceback() -> None:
+    with pytest.raises(KeyError, match="in a child") as raised:
+        run_forked([lambda: 1, _fails_in_child])
+    assert any("in a worker process" in note for note in raised.value.__notes__)

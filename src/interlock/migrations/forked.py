@@ -1,10 +1,9 @@
-"""Run independent pieces of work in forked child processes and collect their results.
+"""Run pieces of work at the same time: the first in this process, the others in forked children.
 
 A forked child starts with everything the parent has loaded and built: no interpreter start-up
 and no pickling of the input. It sends its result back pickled through a pipe and ends with
 `os._exit`, so what it built is never freed, which for parse trees is a sixth of the work.
-Only for a single-threaded parent (the CLI), on a platform that forks.
-"""
+Only for a single-threaded parent (the CLI), on a platform that forks."""
 
 from __future__ import annotations
 
@@ -13,7 +12,7 @@ import pickle
 import signal
 import traceback
 from collections.abc import Callable, Sequence
-from typing import NoReturn, TypeVar, cast
+from typing import Any, NoReturn, TypeVar
 
 T = TypeVar("T")
 
@@ -34,23 +33,36 @@ def cpu_count() -> int:
 
 
 def run_forked(tasks: Sequence[Callable[[], T]]) -> list[T]:
-    """Each task's result, in order, each run in its own child process at the same time.
+    """Each task's result, in order, the tasks run at the same time: the first in this process,
+    each other in a forked child. (The first so needs no copy of this process's memory and
+    sends nothing back.)
 
-    An exception in a task is raised here, the first in task order, with the child's
+    An exception in a task is raised here, the first in task order; a child's carries its
     traceback as a note. `ForkError` when a child cannot be started; those already started
     are ended first.
     """
+    if not tasks:
+        return []
+    children = _start(tasks[1:])
+    try:
+        here = tasks[0]()
+    except BaseException:
+        _end(children)
+        raise
+    return [here, *_collect(children)]
+
+
+def _start(tasks: Sequence[Callable[[], object]]) -> list[tuple[int, int]]:
+    """Fork a child for each task: (pid, the pipe its result comes through)."""
     children: list[tuple[int, int]] = []
     for task in tasks:
         read_end, write_end = os.pipe()
         try:
             pid = os.fork()
         except OSError as error:
-            for fd in (read_end, write_end, *(fd for _, fd in children)):
-                os.close(fd)
-            for started, _ in children:
-                os.kill(started, signal.SIGKILL)
-                os.waitpid(started, 0)
+            os.close(read_end)
+            os.close(write_end)
+            _end(children)
             raise ForkError(
                 error.errno, f"cannot start a worker process: {error.strerror}"
             ) from None
@@ -59,7 +71,18 @@ def run_forked(tasks: Sequence[Callable[[], T]]) -> list[T]:
             _run_child(task, write_end)
         os.close(write_end)
         children.append((pid, read_end))
-    outcomes: list[tuple[bool, T] | tuple[bool, BaseException] | None] = []
+    return children
+
+
+def _end(children: list[tuple[int, int]]) -> None:
+    for pid, read_end in children:
+        os.close(read_end)
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+
+
+def _collect(children: list[tuple[int, int]]) -> list[Any]:
+    outcomes: list[tuple[bool, Any] | None] = []
     try:
         for _, read_end in children:  # a child blocks on a full pipe until its turn: no deadlock
             with os.fdopen(read_end, "rb") as pipe:
@@ -73,8 +96,8 @@ def run_forked(tasks: Sequence[Callable[[], T]]) -> list[T]:
             raise RuntimeError(f"a worker process ended with no result (wait status {status})")
         succeeded, value = outcome
         if not succeeded:
-            raise cast(BaseException, value)
-        results.append(cast(T, value))
+            raise value
+        results.append(value)
     return results
 
 
