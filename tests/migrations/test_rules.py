@@ -432,3 +432,17 @@ def test_a_partition_has_its_parents_columns(lint_sql: Callable[..., list]) -> N
     narrow = "alter table items_1 alter column name type varchar(10);"
     (finding,) = [f for f in lint_sql(tables, narrow) if f.rule == "changing-column-type"]
     assert "from varchar(20) to varchar(10)" in finding.message
+
+
+def test_one_statements_findings_come_locks_then_breaking_then_hygiene(
+    lint_sql: Callable[..., list],
+) -> None:
+    findings = lint_sql(
+        TABLE, "alter table items add column c char(2) not null;", in_transaction=False
+    )
+    families = {rule.id: rule.family for rule in all_rules().values()}
+    ordered = [families[f.rule] for f in findings]
+    assert {"locks", "hygiene"} <= set(ordered)
+    assert ordered == sorted(ordered, key=("locks", "breaking", "hygiene").index)
+    renamed = lint_sql(TABLE, "alter table items rename to goods;")
+    assert ["require-timeout-settings", "renaming-table"] == [f.rule for f in renamed]

@@ -28,10 +28,16 @@ from interlock.migrations.model import (
     Migration,
     SqlSection,
 )
-from interlock.migrations.rulebook import RULES, Rule, StatementContext, expand_rule_names
-from interlock.migrations.rules_locks import table_cmds
+from interlock.migrations.rulebook import (
+    FAMILIES,
+    RULES,
+    Rule,
+    StatementContext,
+    expand_rule_names,
+)
 from interlock.migrations.schema import SchemaModel
 from interlock.migrations.sqltree import bulk_parsing, nodes
+from interlock.migrations.statement_facts import column_types, table_cmds
 
 _IGNORE = re.compile(r"--\s*interlock:ignore\s+(?P<rules>[\w,-]+)(?P<reason>[^\n]*)")
 
@@ -141,27 +147,43 @@ def lint_migrations(
 
 
 class _Dispatch:
-    """The rules to run on a statement: by its node type and, for ALTER TABLE, its sub-commands."""
+    """The rules to run on a statement: by its node type, its ALTER TABLE sub-commands and the
+    column types it defines (rules name them: `rule(cmds=..., types=...)`)."""
 
     def __init__(self, settings: LintSettings) -> None:
         disabled = expand_rule_names(settings.disabled_rules)
         self._by_type: dict[type, list[Rule]] = {}
-        for rule in RULES.values():
+        for rule in sorted(RULES.values(), key=lambda r: FAMILIES.index(r.family)):
             if rule.id not in disabled:
                 for node_type in rule.nodes:
                     self._by_type.setdefault(node_type, []).append(rule)
-        self._by_cmds: dict[frozenset[Any], list[Rule]] = {}
+        self._by_cmds: dict[tuple[type, frozenset[Any]], tuple[list[Rule], bool]] = {}
+        self._by_types: dict[tuple[type, frozenset[Any], frozenset[str]], list[Rule]] = {}
 
     def rules(self, node: Any) -> Sequence[Rule]:
-        rules = self._by_type.get(type(node), ())
-        if not isinstance(node, nodes.AlterTableStmt):
-            return rules
-        kinds = frozenset(cmd.subtype for cmd in table_cmds(node))
-        chosen = self._by_cmds.get(kinds)
+        node_type = type(node)
+        kinds = frozenset(cmd.subtype for cmd in table_cmds(node)) if node_type is _ALTER else _NONE
+        chosen = self._by_cmds.get((node_type, kinds))
         if chosen is None:
-            chosen = [r for r in rules if r.cmds is None or not r.cmds.isdisjoint(kinds)]
-            self._by_cmds[kinds] = chosen
-        return chosen
+            rules = [
+                r
+                for r in self._by_type.get(node_type, ())
+                if node_type is not _ALTER or r.cmds is None or not r.cmds.isdisjoint(kinds)
+            ]
+            chosen = self._by_cmds[node_type, kinds] = (rules, any(r.types for r in rules))
+        rules, typed = chosen
+        if not typed:
+            return rules
+        types = column_types(node)
+        narrowed = self._by_types.get((node_type, kinds, types))
+        if narrowed is None:
+            narrowed = [r for r in rules if r.types is None or not r.types.isdisjoint(types)]
+            self._by_types[node_type, kinds, types] = narrowed
+        return narrowed
+
+
+_ALTER = nodes.AlterTableStmt
+_NONE: frozenset[Any] = frozenset()
 
 
 def _lint_one(

@@ -75,9 +75,13 @@ class Rule:
     nodes: tuple[type, ...]
     check: Check
     cmds: frozenset[Any] | None = None  # ALTER TABLE sub-commands it looks at; None: all
+    types: frozenset[str] | None = None  # column types it looks at; None: any statement
 
 
 RULES: dict[str, Rule] = {}
+
+# the order in which one statement's findings come: what locks, what breaks clients, hygiene
+FAMILIES = ("locks", "breaking", "hygiene")
 
 # squawk names that cover several of ours, accepted in configuration and ignore comments
 ALIASES = {
@@ -98,16 +102,22 @@ def rule(
     why: str,
     instead: str,
     cmds: Iterable[Any] | None = None,
+    types: Iterable[str] | None = None,
 ) -> Callable[[Check], Check]:
     """Register the decorated check as rule `id`, run on statements of the node types `on`.
 
     `cmds` names the ALTER TABLE sub-commands (`AlterTableType`) the check looks at: on an
-    ALTER TABLE that holds none of them, it is not run at all.
+    ALTER TABLE that holds none of them, it is not run at all. `types` likewise names the
+    column types (`ColumnType.name`) it looks at: it is run only on a statement that defines
+    a column of one of them or changes a column to one (`statement_facts.column_types`).
     """
 
     def register(check: Check) -> Check:
-        wanted = None if cmds is None else frozenset(cmds)
-        RULES[id] = Rule(id, severity, family, summary, why, instead, on, check, wanted)
+        wanted_cmds = None if cmds is None else frozenset(cmds)
+        wanted_types = None if types is None else frozenset(types)
+        RULES[id] = Rule(
+            id, severity, family, summary, why, instead, on, check, wanted_cmds, wanted_types
+        )
         return check
 
     return register

@@ -12,8 +12,8 @@ from pglast import enums
 
 from interlock.migrations.model import LockFacts, Severity
 from interlock.migrations.rulebook import ACCESS_EXCLUSIVE, Hit, StatementContext, rule
-from interlock.migrations.rules_locks import table_cmds
 from interlock.migrations.sqltree import nodes
+from interlock.migrations.statement_facts import table_cmds
 
 AT = enums.AlterTableType
 OBJ = enums.ObjectType

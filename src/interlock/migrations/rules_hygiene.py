@@ -6,40 +6,17 @@ Warnings: they do not lock anything today but cost an outage or a rewrite later.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import Any
 
 from pglast import enums
 
 from interlock.migrations.model import Severity
 from interlock.migrations.rulebook import Hit, StatementContext, rule
-from interlock.migrations.rules_locks import table_cmds
-from interlock.migrations.schema import ColumnType, column_type
 from interlock.migrations.sqltree import nodes
+from interlock.migrations.statement_facts import table_cmds, typed_columns
 
 AT = enums.AlterTableType
 TX = enums.TransactionStmtKind
-
-
-@lru_cache(maxsize=4)  # several rules ask about the same statement in a row
-def _column_defs(node: Any) -> tuple[Any, ...]:
-    """Column definitions a statement introduces: CREATE TABLE columns, ADD COLUMN."""
-    if isinstance(node, nodes.CreateStmt):
-        return tuple(e for e in node.tableElts or () if isinstance(e, nodes.ColumnDef))
-    return tuple(cmd.def_ for cmd in table_cmds(node) if cmd.subtype == AT.AT_AddColumn)
-
-
-@lru_cache(maxsize=4)
-def _typed(node: Any) -> tuple[tuple[Any, Any, ColumnType], ...]:
-    """(ColumnDef, TypeName, its ColumnType), including ALTER COLUMN TYPE targets."""
-    found = [  # a PARTITION OF column that adds options only has no type
-        (d, d.typeName, column_type(d.typeName)) for d in _column_defs(node) if d.typeName
-    ]
-    if isinstance(node, nodes.AlterTableStmt):
-        for cmd in table_cmds(node):
-            if cmd.subtype == AT.AT_AlterColumnType:
-                found.append((cmd, cmd.def_.typeName, column_type(cmd.def_.typeName)))
-    return tuple(found)
 
 
 def _type_rule(
@@ -51,12 +28,13 @@ def _type_rule(
         "hygiene",
         on=(nodes.CreateStmt, nodes.AlterTableStmt),
         cmds=(AT.AT_AddColumn, AT.AT_AlterColumnType),
+        types=names,
         summary=summary,
         why=why,
         instead=instead,
     )
     def check(ctx: StatementContext, node: Any) -> Iterator[Hit]:
-        for owner, type_name, kind in _typed(node):
+        for owner, type_name, kind in typed_columns(node):
             if not alter and isinstance(owner, nodes.AlterTableCmd):
                 continue
             if kind.name in names:
@@ -112,12 +90,13 @@ _type_rule(
     "hygiene",
     on=(nodes.CreateStmt, nodes.AlterTableStmt),
     cmds=(AT.AT_AddColumn,),
+    types=("varchar",),
     summary="varchar(n) column",
     why="Raising a varchar(n) limit is cheap, but lowering it rewrites, and the limit is a business rule hidden in a type.",
     instead="Use text with CHECK (char_length(col) <= n) NOT VALID; the check can be changed without a rewrite.",
 )
 def prefer_text_field(ctx: StatementContext, node: Any) -> Iterator[Hit]:
-    for owner, type_name, kind in _typed(node):
+    for owner, type_name, kind in typed_columns(node):
         if isinstance(owner, nodes.ColumnDef) and kind.name == "varchar" and kind.modifiers:
             yield Hit(f"column {owner.colname!r} is {kind}", location=type_name.location)
 

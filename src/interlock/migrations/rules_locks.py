@@ -6,7 +6,6 @@ Lock modes and rewrite facts follow the PostgreSQL docs ("Explicit Locking", ALT
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import Any
 
 from pglast import enums
@@ -24,16 +23,11 @@ from interlock.migrations.rulebook import (
 )
 from interlock.migrations.schema import SERIAL_TYPES, ColumnType, column_type, relation_name
 from interlock.migrations.sqltree import nodes
+from interlock.migrations.statement_facts import table_cmds
 from interlock.migrations.volatility import VOLATILE_FUNCTIONS, Volatility, volatility
 
 AT = enums.AlterTableType
 CONSTR = enums.ConstrType
-
-
-@lru_cache(maxsize=4)  # a dozen rules ask about the same statement in a row
-def table_cmds(node: Any) -> tuple[Any, ...]:
-    """The sub-commands of an ALTER TABLE on a table (not an index, view or sequence)."""
-    return (node.cmds or ()) if node.objtype == enums.ObjectType.OBJECT_TABLE else ()
 
 
 def _added_default(definition: Any) -> tuple[str, str | None]:
