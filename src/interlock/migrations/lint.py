@@ -56,9 +56,10 @@ def all_rules() -> dict[str, Rule]:
 def lint_paths(paths: Sequence[Path], settings: LintSettings, *, workers: int = 1) -> LintReport:
     """Lint every migration found at `paths` (directories or files).
 
-    With `workers` > 1, a large directory is split into runs of migrations, each linted in a
-    forked process that first replays the migrations before its run: the same findings in
-    the same order, sooner on several cores. Only for a single-threaded caller (the CLI).
+    With `workers` > 1, a large directory is split into runs of migrations: the first is
+    linted in this process, each other in a forked one that first replays the migrations
+    before its run. The same findings in the same order, sooner on several cores. Only for a
+    single-threaded caller (the CLI).
     """
     report = LintReport(settings=settings)
     with bulk_parsing():
@@ -68,7 +69,8 @@ def lint_paths(paths: Sequence[Path], settings: LintSettings, *, workers: int = 
 
 
 def _lint_path(path: Path, settings: LintSettings, report: LintReport, workers: int) -> None:
-    # the parse trees are freed on return, before bulk_parsing turns the collector back on
+    # the parse trees are freed as each migration is linted, before bulk_parsing turns the
+    # collector back on
     migrations = read_migrations(path, parse=False)
     if not path.is_dir():
         lint_migrations(migrations, settings, report, targets=migrations[-1:], release=True)

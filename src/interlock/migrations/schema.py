@@ -67,7 +67,12 @@ def _type_of(type_name: Json) -> ColumnType:
         integer = mod.get("A_Const", {}).get("ival")  # {} when the constant is 0
         if integer is not None:
             mods.append(integer.get("ival", 0))
-    return ColumnType(name, tuple(mods), bool(type_name.get("arrayBounds")))
+    return _interned(name, tuple(mods), bool(type_name.get("arrayBounds")))
+
+
+@lru_cache(maxsize=1024)  # one value per type: a frozen dataclass costs 1 µs to make
+def _interned(name: str, modifiers: tuple[int, ...], array: bool) -> ColumnType:
+    return ColumnType(name, modifiers, array)
 
 
 def _string(value: Json) -> str:
