@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from interlock.catalog import load_catalog
+from interlock.cli.main import app
 from interlock.errors import SourceError
 from interlock.migrations import (
     LintSettings,
@@ -232,3 +235,14 @@ def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:
         reader.stdout.close()  # as `| head` does
         assert b"Traceback" not in reader.stderr.read()
         assert 1 == reader.wait()
+
+
+def test_inside_another_program_lint_leaves_the_collector_and_the_process_alone(
+    tmp_path: Path,
+) -> None:
+    """Short-lived process tricks apply only when the CLI is the process (`main`)."""
+    folder = _migrations(tmp_path, *DANGEROUS)
+    result = CliRunner().invoke(app, ["migrate", "lint", str(folder), "--format", "json"])
+    assert 1 == result.exit_code, result.output
+    assert json.loads(result.stdout)["summary"]["errors"] > 0
+    assert gc.isenabled()

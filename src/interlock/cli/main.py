@@ -18,7 +18,7 @@ import typer
 from typer.core import TyperGroup
 
 from interlock import __version__
-from interlock.cli.output import console_err, teardown_skipped
+from interlock.cli.output import as_process, console_err, teardown_skipped
 from interlock.errors import UserInputError
 
 # Top-level command -> the module whose `register(root)` adds it, in the order `--help` shows.
@@ -93,6 +93,7 @@ def root(
 
 def main(argv: list[str] | None = None) -> Any:
     """Run the CLI; a user's mistake prints one message and exits 2, never a traceback."""
+    as_process()
     try:
         code = app(args=argv, standalone_mode=False)
     except UserInputError as error:

@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from interlock import migrations
-from interlock.cli.output import Format, console, console_err, end_without_teardown, print_json
+from interlock.cli.output import Format, console, console_err, print_json, short_lived
 from interlock.migrations import (
     LintFormat,
     all_rules,
@@ -68,6 +68,7 @@ def lint(
 
     Exit codes: 0 no error finding, 1 at least one error finding, 2 unreadable or unparsable input.
     """
+    short_lived()
     settings = load_lint_settings(
         find_lint_config(Path.cwd()),
         pg_version=pg_version,
@@ -82,7 +83,6 @@ def lint(
         sys.stdout.write(to_github(report))
     else:
         render_text(report, console)
-    end_without_teardown()
     raise typer.Exit(1 if report.errors else 0)
 
 

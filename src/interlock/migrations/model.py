@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cached_property
+from functools import cached_property, partial
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, TypeVar
@@ -70,14 +70,14 @@ class SqlSection:
             statements.append(Statement(item.node, text, line, column, location))
         return tuple(statements)
 
-    def trees(self) -> list[dict[str, Any]]:
-        """Each statement as the parser's JSON (`sqltree.parse_trees`), for a schema replay.
-
-        From the statements when they are parsed already; otherwise parsed again and not kept.
-        """
+    def trees(self, kinds: Collection[str]) -> list[dict[str, Any]]:
+        """The statements of these kinds as the parser's JSON (`sqltree.parse_trees`), for a
+        schema replay. From the statements when they are parsed already; otherwise parsed
+        again and not kept."""
         if "statements" in self.__dict__:
-            return [{type(s.node).__name__: json_fields(s.node)} for s in self.statements]
-        return self._parsed(parse_trees)
+            nodes = (s.node for s in self.statements)
+            return [{type(n).__name__: json_fields(n)} for n in nodes if type(n).__name__ in kinds]
+        return self._parsed(partial(parse_trees, kinds=kinds))
 
     def _parsed(self, parse: Callable[[str], list[T]]) -> list[T]:
         try:

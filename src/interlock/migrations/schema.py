@@ -291,3 +291,4 @@ _HANDLERS: dict[str, Callable[[SchemaModel, Json, str], None]] = {
     "DropStmt": _drop,
     "IndexStmt": _create_index,
 }
+SCHEMA_KINDS = frozenset(_HANDLERS)  # the kinds of statement that change the model

@@ -19,7 +19,7 @@ import gc
 import json
 import sys
 from bisect import bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import accumulate
@@ -228,13 +228,27 @@ def _loads(text: str) -> Any:
             sys.setrecursionlimit(limit)
 
 
-def parse_trees(sql: str) -> list[dict[str, Any]]:
-    """Each statement of `sql` as the parser's JSON, `{"CreateStmt": {...}}`: no nodes made.
+def parse_trees(sql: str, kinds: Collection[str]) -> list[dict[str, Any]]:
+    """Each statement of `sql` of these kinds as the parser's JSON, `{"CreateStmt": {...}}`.
 
-    For a pass that reads a few fields of every statement (the schema replay). Raises
-    `ParseError` as `parse_statements` does.
+    For a pass that reads a few fields of some statements (the schema replay): no nodes are
+    made, and the JSON of the other statements is not even decoded. Raises `ParseError` as
+    `parse_statements` does.
     """
-    return [raw["stmt"] for raw in _loads(parser.parse_sql_json(sql)).get("stmts", ())]
+    # A RawStmt, the parser's top-level statement, is the only node with a "stmt" key, and a
+    # quote inside a JSON string is escaped: the JSON splits into statements at '{"stmt":'.
+    # Each piece is '{"Kind":{...}}' with RawStmt's other fields, then "," or, last, "]}".
+    pieces = parser.parse_sql_json(sql).split(_STATEMENT)
+    wanted = tuple(f'{{"{kind}":' for kind in kinds)
+    last = len(pieces) - 1
+    return [
+        _loads(_STATEMENT + piece[: -1 if index < last else -2])["stmt"]
+        for index, piece in enumerate(pieces)
+        if index and piece.startswith(wanted)
+    ]
+
+
+_STATEMENT = '{"stmt":'
 
 
 def json_fields(node: SqlNode) -> dict[str, Any]:
