@@ -46,4 +46,4 @@ def test_lint_rewrite_claim_matches_postgresql(
         after = conn.execute(query).fetchone()
     findings = lint_sql(SETUP, statement, pg_version=version)
     assert rewrites == (before != after), "the test's expectation disagrees with PostgreSQL"
-    assert rewrites == any(f.rewrites for f in findings)
+    assert rewrites == any(f.rewrites_table for f in findings)

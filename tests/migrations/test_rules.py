@@ -380,7 +380,7 @@ def test_finding_carries_lock_rewrite_and_advice(lint_sql: Callable[..., list]) 
     (finding,) = [f for f in findings if f.rule == "changing-column-type"]
     assert (3, 3) == (finding.line, finding.column)
     assert "ACCESS EXCLUSIVE" == finding.lock
-    assert finding.rewrites is True
+    assert finding.rewrites_table is True
     assert "integer to bigint" in finding.message
     assert "new column" in finding.instead
 

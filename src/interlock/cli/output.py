@@ -43,7 +43,6 @@ _JSON_OPTIONS = (
     orjson.OPT_INDENT_2
     | orjson.OPT_NON_STR_KEYS
     | orjson.OPT_PASSTHROUGH_DATETIME  # str(datetime), as the documented outputs show
-    | orjson.OPT_PASSTHROUGH_DATACLASS
     | orjson.OPT_APPEND_NEWLINE
 )
 

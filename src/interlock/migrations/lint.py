@@ -238,8 +238,8 @@ def _lint_one(
                         why=rule.why,
                         instead=hit.instead or rule.instead,
                         lock=facts.lock if facts else None,
-                        rewrites=facts.rewrites if facts else False,
-                        scans=facts.scans if facts else False,
+                        rewrites_table=facts.rewrites if facts else False,
+                        scans_table=facts.scans if facts else False,
                         migration=migration.version,
                         statement=flat,
                     )

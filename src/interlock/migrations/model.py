@@ -194,8 +194,8 @@ class Finding:
     why: str
     instead: str
     lock: str | None = None
-    rewrites: bool = False
-    scans: bool = False
+    rewrites_table: bool = False
+    scans_table: bool = False
     migration: str = ""
     statement: str = ""
 
@@ -205,21 +205,8 @@ class Finding:
         return Finding, _finding_fields(self)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "rule": self.rule,
-            "severity": str(self.severity),
-            "file": self.file,
-            "line": self.line,
-            "column": self.column,
-            "message": self.message,
-            "why": self.why,
-            "instead": self.instead,
-            "lock": self.lock,
-            "rewrites_table": self.rewrites,
-            "scans_table": self.scans,
-            "migration": self.migration,
-            "statement": self.statement,
-        }
+        """The finding as plain data: its fields by name (as `--format json` writes them)."""
+        return dict(zip(Finding.__slots__, _finding_fields(self), strict=True))
 
 
 _finding_fields = attrgetter(*Finding.__slots__)

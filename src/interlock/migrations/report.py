@@ -33,7 +33,12 @@ def _facts(finding: Finding) -> str:
     if finding.lock is None:
         return ""
     effects = [
-        e for e, on in (("rewrites table", finding.rewrites), ("scans table", finding.scans)) if on
+        e
+        for e, on in (
+            ("rewrites table", finding.rewrites_table),
+            ("scans table", finding.scans_table),
+        )
+        if on
     ]
     return f"lock {finding.lock}" + (f", {', '.join(effects)}" if effects else "")
 
@@ -68,7 +73,8 @@ def render_text(report: LintReport, console: Console) -> None:
 
 
 def to_json(report: LintReport) -> dict[str, Any]:
-    """The report as plain data for `--format json`."""
+    """The report for `--format json`. The findings stay `Finding`s: orjson (`print_json`)
+    writes a dataclass as an object of its fields, which is what `Finding.to_dict` gives."""
     return {
         "pg_version": report.settings.pg_version,
         "assume_in_transaction": report.settings.assume_in_transaction,
@@ -78,7 +84,7 @@ def to_json(report: LintReport) -> dict[str, Any]:
             "migrations": report.files,
             "statements": report.statements,
         },
-        "findings": [f.to_dict() for f in report.findings],
+        "findings": report.findings,
     }
 
 
