@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from functools import cached_property, partial
 from operator import attrgetter
@@ -181,7 +181,9 @@ class LockFacts:
     scans: bool = False
 
 
-@dataclass(slots=True)  # not frozen: that costs 7x per instance, with 13 fields
+# Not frozen: that costs 7x per instance, with 13 fields. Not slotted: orjson writes a
+# dataclass with a __dict__ four times as fast (8,350 findings: 1.4 ms, not 6 ms).
+@dataclass
 class Finding:
     """One lint finding at a place in a migration file."""
 
@@ -206,10 +208,10 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         """The finding as plain data: its fields by name (as `--format json` writes them)."""
-        return dict(zip(Finding.__slots__, _finding_fields(self), strict=True))
+        return dict(vars(self))
 
 
-_finding_fields = attrgetter(*Finding.__slots__)
+_finding_fields = attrgetter(*(f.name for f in fields(Finding)))
 
 
 @dataclass(frozen=True)
