@@ -2,8 +2,9 @@
 
 A forked child starts with everything the parent has loaded and built: no interpreter start-up
 and no pickling of the input. It sends its result back pickled through a pipe and ends with
-`os._exit`, so what it built is never freed, which for parse trees is a sixth of the work.
-Only for a single-threaded parent (the CLI), on a platform that forks."""
+`os._exit`: nothing it built is freed one object at a time. Only for a single-threaded parent
+(the CLI), on a platform that forks.
+"""
 
 from __future__ import annotations
 
