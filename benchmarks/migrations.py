@@ -74,7 +74,7 @@ def best_of(runs: int, action: Callable[[], object]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--statements", type=int, default=20_000)
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=15)
     parser.add_argument(
         "--rows", type=int, default=1_000_000, help="rows in products for the dry run"
     )
