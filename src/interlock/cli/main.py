@@ -9,16 +9,15 @@ group knows which module provides which command and imports only the one that ru
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 from functools import cache
-from typing import Any, NoReturn
+from typing import Any
 
 import typer
 from typer.core import TyperGroup
 
 from interlock import __version__
-from interlock.cli.output import as_process, console_err, teardown_skipped
+from interlock.cli.output import as_process, console_err
 from interlock.errors import UserInputError
 
 # Top-level command -> the module whose `register(root)` adds it, in the order `--help` shows.
@@ -100,7 +99,7 @@ def main(argv: list[str] | None = None) -> Any:
         console_err.print(f"[bold red]error:[/] {error}", highlight=False)
         sys.exit(2)
     except typer.Exit as done:
-        _exit(done.exit_code)
+        sys.exit(done.exit_code)
     except typer.Abort:
         console_err.print("aborted")
         sys.exit(130)
@@ -112,15 +111,4 @@ def main(argv: list[str] | None = None) -> Any:
         else:
             console_err.print(f"[bold red]error:[/] {error}")
         sys.exit(getattr(error, "exit_code", 2))
-    _exit(code if isinstance(code, int) else 0)
-
-
-def _exit(code: int) -> NoReturn:
-    if teardown_skipped():
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except OSError:  # a reader that went away (`| head`): nothing more to write
-            pass
-        os._exit(code)
-    sys.exit(code)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from interlock import migrations
-from interlock.cli.output import Format, console, console_err, print_json, short_lived
+from interlock.cli.output import Format, console, console_err, finish, print_json, short_lived
 from interlock.migrations import (
     LintFormat,
     all_rules,
@@ -83,7 +83,7 @@ def lint(
         sys.stdout.write(to_github(report))
     else:
         render_text(report, console)
-    raise typer.Exit(1 if report.errors else 0)
+    finish(1 if report.errors else 0)
 
 
 class ReportFormat(StrEnum):
