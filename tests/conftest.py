@@ -14,7 +14,6 @@ import pytest
 from interlock.envs import PostgresInstance, start_postgres
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
 ARTIFACTS = REPO / "test-artifacts"
 MUST_RUN = ("postgres", "browser", "server")
 CHROMIUM = Path("/usr/bin/chromium")

@@ -19,7 +19,7 @@ from interlock.contracts import (
     parse_response,
 )
 
-SPEC = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "pact-specification"
+SPEC = Path(__file__).resolve().parents[1] / "conformance" / "pact-specification"
 OWN = Path(__file__).resolve().parent / "cases"
 
 
@@ -56,7 +56,7 @@ SPEC_CASES = _cases(SPEC)
 
 
 def test_every_specification_case_is_found() -> None:
-    """The shared folder holds all five versions; a missing folder must not pass silently."""
+    """All five versions are in tests/conformance; a missing folder must not pass silently."""
     versions = {p.relative_to(SPEC).parts[0] for p in SPEC_CASES}
     assert {"version-1", "version-1.1", "version-2", "version-3", "version-4"} == versions
     assert len(SPEC_CASES) > 750

@@ -15,7 +15,7 @@ from interlock.ports import free_port, wait_for_port
 from interlock.telemetry import SpanStore, TelemetrySettings
 from interlock.telemetry.collector import collector_store, create_collector_app
 
-CONFORMANCE = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "otlp"
+CONFORMANCE = Path(__file__).resolve().parents[1] / "conformance" / "otlp"
 
 
 @dataclass
