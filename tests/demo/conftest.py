@@ -91,7 +91,7 @@ def start_demo(tmp_path: Path) -> Iterator[Callable[..., DemoProcess]]:
         command = [sys.executable, "-m", "interlock", "demo", "--data-dir", str(data_dir)]
         with output.open("wb") as out:
             popen = subprocess.Popen(
-                [*command, "--port", str(port), "--no-browser-hint", *args],
+                [*command, "--port", str(port), "--no-browser-hint", "--shop-ports", "auto", *args],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # our SIGINT reaches the demo alone, as Ctrl-C would

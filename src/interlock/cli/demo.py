@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import NoReturn
 
 import typer
 from rich.table import Table
-from rich.text import Text
 
-from interlock.cli.output import console, console_err
-from interlock.demo import DemoRun, Story, StoryTimings, start_demo
+from interlock.cli.options import port_option
+from interlock.cli.output import Format, console, console_err, print_error, print_json
+from interlock.demo import (
+    DEFAULT_FIRST_PORT,
+    DemoRun,
+    Story,
+    StoryTimings,
+    start_demo,
+    start_detached,
+    stop_detached,
+)
+from interlock.errors import UserInputError
 from interlock.processes import ProcessSet, ProcessStartError, sigterm_as_interrupt
 
 
@@ -22,7 +32,7 @@ def demo(
     data_dir: Path = typer.Option(
         Path(".interlock/demo"), "--data-dir", help="Databases, logs and the server's data."
     ),
-    port: int = typer.Option(7878, "--port", help="Port of the Interlock server (dashboard)."),
+    port: int = port_option(7878, "--port", help="Port of the Interlock server (dashboard)."),
     stub: list[str] = typer.Option(
         [],
         "--stub",
@@ -39,36 +49,95 @@ def demo(
     timeout: float = typer.Option(
         60.0, "--timeout", help="Seconds to wait for every process to answer."
     ),
+    shop_ports: str = typer.Option(
+        str(DEFAULT_FIRST_PORT),
+        "--shop-ports",
+        help="The first of the shop's four ports (gateway, inventory, orders, payments), or `auto` for free ones.",
+    ),
+    detach: bool = typer.Option(
+        False,
+        "--detach",
+        help="Run in the background; return once every process answers (stop it with --stop).",
+    ),
+    stop: bool = typer.Option(
+        False, "--stop", help="Stop the demo that --detach started from DATA_DIR, and exit."
+    ),
+    output: Format = typer.Option(
+        Format.text,
+        "--format",
+        "-f",
+        help="text or json: once all answer, one object with the dashboard and every process "
+        "(the story's lines then go to stderr).",
+    ),
     fault_after: float = typer.Option(20.0, "--fault-after", hidden=True),
     fault_for: float = typer.Option(15.0, "--fault-for", hidden=True),
 ) -> None:
     """Start the example shop (four services) and the Interlock server, until Ctrl-C.
 
-    Each process gets a free port and logs under DATA_DIR/logs; their pids are written to DATA_DIR/demo.json. Once all answer, the story runs in the background, one line per chapter: the pacts verified against the running services, inventory's proposed migrations checked (reports saved for the dashboard; a throwaway PostgreSQL for the dry run), steady traffic through gateway, then a fault in payments and the root cause it leads to (results also in DATA_DIR/story.json). Ctrl-C or SIGTERM stops every process it started.
+    The shop's services listen on the four ports from --shop-ports (the server on --port), each process logs under DATA_DIR/logs; their pids are written to DATA_DIR/demo.json. Once all answer, the story runs in the background, one line per chapter: the pacts verified against the running services, inventory's proposed migrations checked (reports saved for the dashboard; a throwaway PostgreSQL for the dry run), steady traffic through gateway, then a fault in payments and the root cause it leads to (results also in DATA_DIR/story.json). Ctrl-C or SIGTERM stops every process it started.
 
-    Exit codes: 0 stopped by Ctrl-C or SIGTERM; 2 something did not start or stopped on its own (the message names it and shows its last log lines), or a usage error.
+    With --detach it runs in the background (output in DATA_DIR/logs/demo.log) and the command returns once every process answers; `interlock demo --stop` stops it.
+
+    Exit codes: 0 stopped by Ctrl-C or SIGTERM (with --detach: started; with --stop: stopped, or none ran); 2 something did not start or stopped on its own (the message names it and shows its last log lines), or a usage error.
     """
+    as_json = output is Format.json
+    if stop:
+        pid = stop_detached(data_dir)
+        if as_json:
+            print_json({"stopped": pid})
+        else:
+            console.print(f"Stopped the demo (pid {pid})." if pid else "No demo runs from there.")
+        return
+    first_port = _first_port(shop_ports)
     stubbed = [name.strip() for item in stub for name in item.split(",") if name.strip()]
+    if detach:
+        args = [
+            f"--port={port}",
+            f"--shop-ports={shop_ports}",
+            f"--timeout={timeout}",
+            f"--fault-after={fault_after}",
+            f"--fault-for={fault_for}",
+            "--story" if story else "--no-story",
+            *(f"--stub={name}" for name in stubbed),
+        ]
+        try:
+            run = start_detached(args, data_dir, timeout * 2 + 30)
+        except ProcessStartError as error:
+            _fail(str(error), as_json)
+        _render(run, hint=not no_browser_hint, detached=True, as_json=as_json)
+        return
     timings = StoryTimings(fault_after_s=fault_after, fault_for_s=fault_for)
     teller: Story | None = None
     with sigterm_as_interrupt(), ProcessSet() as processes:
         try:
-            console.print("Starting the Interlock server and the example shop…")
-            run = start_demo(processes, data_dir, port, timeout, stubbed)
-            _render(run, hint=not no_browser_hint)
+            say = _say_err if as_json else _say  # stdout keeps to the one JSON object
+            say("Starting the Interlock server and the example shop…")
+            run = start_demo(processes, data_dir, port, timeout, stubbed, first_port)
+            _render(run, hint=not no_browser_hint, as_json=as_json)
             if story:
-                teller = Story(run, _say, timings)
+                teller = Story(run, say, timings)
                 teller.start()
             exited = processes.wait_for_exit()
         except KeyboardInterrupt:
-            console.print("Stopping the demo…")
+            say("Stopping the demo…")
             return
         except ProcessStartError as error:
-            _fail(str(error))
+            _fail(str(error), as_json)
         finally:
             if teller is not None:  # before the processes: its traffic and PostgreSQL first
                 _stop_story(teller)
-        _fail(exited.describe_failure(f"stopped on its own (exit code {exited.popen.returncode})"))
+        _fail(
+            exited.describe_failure(f"stopped on its own (exit code {exited.popen.returncode})"),
+            as_json,
+        )
+
+
+def _first_port(value: str) -> int | None:
+    if value == "auto":
+        return None
+    if not value.isdigit():
+        raise UserInputError(f"--shop-ports: expected `auto` or a port number, found {value!r}")
+    return int(value)
 
 
 def _stop_story(teller: Story) -> None:
@@ -84,12 +153,32 @@ def _say(line: str) -> None:
     console.print(line, soft_wrap=True, highlight=False)
 
 
-def _fail(message: str) -> NoReturn:
-    console_err.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
+def _say_err(line: str) -> None:
+    console_err.print(line, soft_wrap=True, highlight=False)
+
+
+def _fail(message: str, as_json: bool) -> NoReturn:
+    print_error(message, as_json=as_json)
     raise typer.Exit(2)
 
 
-def _render(run: DemoRun, hint: bool) -> None:
+def _render(run: DemoRun, hint: bool, detached: bool = False, as_json: bool = False) -> None:
+    if as_json:
+        processes = [
+            {"name": e.name, "url": e.url, "pid": e.pid, "stub": e.name in run.stubbed}
+            for e in run.endpoints
+        ]
+        print_json(
+            {
+                "dashboard": run.dashboard_url,
+                "processes": processes,
+                "logs": str(Path(run.endpoints[0].log).parent),
+                "state_file": str(run.state_file),
+                "detached": detached,
+            }
+        )
+        sys.stdout.flush()  # whoever reads the URLs through a pipe needs them now
+        return
     table = Table(title="interlock demo")
     for column in ("process", "url", "pid"):
         table.add_column(column)
@@ -106,6 +195,10 @@ def _render(run: DemoRun, hint: bool) -> None:
         markup=False,
     )
     if hint:
-        console.print(f"Open {run.dashboard_url} in your browser. Press Ctrl-C to stop.")
+        console.print(f"Open {run.dashboard_url} in your browser.")
+    if detached:
+        console.print(
+            f"Running in the background; stop it with: interlock demo --stop --data-dir {run.data_dir}"
+        )
     else:
         console.print("Press Ctrl-C to stop.")

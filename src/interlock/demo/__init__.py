@@ -4,7 +4,9 @@
 inventory migration checked, traffic, a fault and its root cause) in the background.
 """
 
+from interlock.demo.detach import start_detached, stop_detached
 from interlock.demo.shop import (
+    DEFAULT_FIRST_PORT,
     STUB_PROCESS,
     DemoRun,
     find_shop,
@@ -18,6 +20,7 @@ from interlock.demo.shop import (
 from interlock.demo.story import Story, StoryTimings
 
 __all__ = [
+    "DEFAULT_FIRST_PORT",
     "STUB_PROCESS",
     "DemoRun",
     "Story",
@@ -26,6 +29,8 @@ __all__ = [
     "server_spec",
     "shop_specs",
     "start_demo",
+    "start_detached",
+    "stop_detached",
     "stub_pacts",
     "stub_spec",
     "stub_urls",

@@ -9,6 +9,8 @@ checks and stopping are `interlock.processes`; the story told once all answer is
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -17,10 +19,13 @@ from pathlib import Path
 import interlock
 from interlock.errors import UserInputError
 from interlock.ports import free_port
-from interlock.processes import ProcessSet, ProcessSpec, wait_healthy
+from interlock.processes import ProcessSet, ProcessSpec, process_start_time, wait_healthy
 
 # Dependencies first, so each service starts after what it calls.
 SHOP_SERVICES = ("inventory", "payments", "orders", "gateway")
+# With fixed ports (`--shop-ports FIRST`), each service's offset from FIRST: the entry first.
+PORT_ORDER = ("gateway", "inventory", "orders", "payments")
+DEFAULT_FIRST_PORT = 8000
 STATE_FILE = "demo.json"
 STUB_PROCESS = "stubs"
 
@@ -194,17 +199,43 @@ def stub_urls(services: Sequence[str], port: int) -> dict[str, str]:
     return {name: f"{base}/{name}" for name in services}
 
 
+def shop_ports(first: int | None) -> dict[str, int]:
+    """Each shop service's port: FIRST, FIRST+1, ... in `PORT_ORDER`, or free ones (None).
+
+    Fixed ports make the shop's URLs the same on every run, as the README's tour needs;
+    a port already taken is an error naming it, not a silent change.
+    """
+    if first is None:
+        return {name: free_port() for name in SHOP_SERVICES}
+    ports = {name: first + offset for offset, name in enumerate(PORT_ORDER)}
+    for name, port in ports.items():
+        if not 0 < port < 65536:
+            raise UserInputError(f"--shop-ports: {name} would get port {port}, outside 1-65535")
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError as error:
+                raise UserInputError(
+                    f"--shop-ports: port {port} for {name} is taken ({error.strerror}); "
+                    "give another first port or `--shop-ports auto`"
+                ) from error
+    return ports
+
+
 def start_demo(
     processes: ProcessSet,
     data_dir: Path,
     port: int,
     timeout: float = 60.0,
     stubbed: Sequence[str] = (),
+    first_shop_port: int | None = None,
 ) -> DemoRun:
     """Start the server, the stubs (if any) and the shop in `processes`; wait; record them.
 
-    Raises `ProcessStartError` naming what did not come up, with its last log lines;
-    the caller's `ProcessSet` stops whatever did start.
+    The shop's services listen on `first_shop_port` and the next three (free ports when
+    None). Raises `ProcessStartError` naming what did not come up, with its last log
+    lines; the caller's `ProcessSet` stops whatever did start.
     """
     shop = find_shop()
     unknown = sorted(set(stubbed) - set(SHOP_SERVICES))
@@ -214,6 +245,7 @@ def start_demo(
             f"{', '.join(SHOP_SERVICES)}"
         )
     stubbed = [name for name in SHOP_SERVICES if name in stubbed]
+    ports = shop_ports(first_shop_port)
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     server_url = f"http://127.0.0.1:{port}"
@@ -227,7 +259,7 @@ def start_demo(
         stubs = stub_urls(stubbed, stub_port)
     children = [processes.start(spec) for spec in specs]
     wait_healthy(children, timeout)
-    services = shop_specs(shop, data_dir, server_url, stub_urls=stubs, switches=True)
+    services = shop_specs(shop, data_dir, server_url, ports, stub_urls=stubs, switches=True)
     children += [processes.start(spec) for spec in services]
     wait_healthy(children[len(specs) :], timeout)
     specs += services
@@ -250,6 +282,8 @@ def start_demo(
     ]
     state_file = data_dir / STATE_FILE
     state = {
+        "pid": os.getpid(),  # `interlock demo --stop` signals this process
+        "started": process_start_time(os.getpid()),
         "dashboard": server_url,
         "processes": [asdict(e) for e in endpoints],
         "stubbed": stubbed,
