@@ -7,6 +7,7 @@ in the output, so a tour that runs but shows nothing fails too.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -99,8 +100,6 @@ def _clean_up(tour: subprocess.Popen[bytes], cwd: Path, env: dict[str, str]) -> 
             env=env,
             capture_output=True,
         )
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(tour.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     tour.wait()
