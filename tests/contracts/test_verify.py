@@ -14,6 +14,8 @@ from typer.testing import CliRunner
 
 from interlock.cli.main import app
 from interlock.contracts import ProducedMessage, VerifyOptions, verify_pacts
+from interlock.errors import UserInputError
+from interlock.ports import free_port
 
 runner = CliRunner()
 pytestmark = pytest.mark.server
@@ -248,15 +250,67 @@ def test_interactions_sharing_a_state_never_run_at_once(provider: Any, tmp_path:
     assert 16 == len(provider.record.state_calls)
 
 
-def test_unreachable_provider_is_an_error_naming_the_url(tmp_path: Path) -> None:
-    from interlock.ports import free_port
+INTERLOCK = Path(sys.executable).parent / "interlock"
 
+
+def _verify(pact: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """`interlock contract verify` as a user runs it: the installed command, in a subprocess."""
+    return subprocess.run(
+        [str(INTERLOCK), "contract", "verify", str(pact), "--provider", "orders", *options],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [("--base-url", "not-a-url"), ("--state-url", "localhost:8000"), ("--base-url", "ftp://x")],
+)
+def test_url_that_is_not_http_exits_2_before_anything_runs(
+    flag: str, value: str, provider: Any, tmp_path: Path
+) -> None:
+    """One line naming the flag and the value; no provider state was set up, nothing was sent."""
+    pact = _write(tmp_path, GET_ORDER, CREATE_ORDER)
+    urls = {"--base-url": provider.base_url, "--state-url": provider.state_url, flag: value}
+    done = _verify(pact, *(item for pair in urls.items() for item in pair))
+    assert 2 == done.returncode, done.stdout
+    assert [f"error: {flag}: expected an http(s) URL, found {value!r}"] == done.stderr.splitlines()
+    assert "" == done.stdout
+    assert [] == provider.record.state_calls
+
+
+def test_nothing_answering_at_the_base_url_is_one_error_not_one_per_interaction(
+    tmp_path: Path,
+) -> None:
+    """Exit 2 with one line naming the URL and the reason, before any interaction runs."""
+    url = f"http://127.0.0.1:{free_port()}"
+    pact = _write(tmp_path, GET_ORDER, CREATE_ORDER)
+    done = _verify(pact, "--base-url", f"{url}/api")
+    assert 2 == done.returncode, done.stdout
+    expected = f"error: --base-url: nothing answers at {url} (connection refused)"
+    assert [expected] == done.stderr.splitlines()
+    assert "" == done.stdout
+
+
+def test_nothing_answering_at_the_state_url_is_one_error(provider: Any, tmp_path: Path) -> None:
+    """The provider answers but its state endpoint does not: one error, not one per interaction."""
+    url = f"http://127.0.0.1:{free_port()}"
+    pact = _write(tmp_path, GET_ORDER, CREATE_ORDER)
+    done = _verify(pact, "--base-url", provider.base_url, "--state-url", f"{url}/_pact/state")
+    assert 2 == done.returncode, done.stdout
+    expected = f"error: --state-url: nothing answers at {url} (connection refused)"
+    assert [expected] == done.stderr.splitlines()
+    assert "" == done.stdout
+
+
+def test_verify_pacts_raises_when_nothing_answers(tmp_path: Path) -> None:
+    """From Python too, the unreachable provider is one UserInputError rather than a report."""
     url = f"http://127.0.0.1:{free_port()}"
     pact = _write(tmp_path, CREATE_ORDER)
-    report = verify_pacts([pact], VerifyOptions("orders", url))
-    assert not report.passed
-    error = report.results[0].error or ""
-    assert f"cannot reach the provider at {url}/orders" in error
+    with pytest.raises(UserInputError, match=r"nothing answers at .*\(connection refused\)$"):
+        verify_pacts([pact], VerifyOptions("orders", url))
 
 
 def test_pending_failures_do_not_fail_the_run(provider: Any, tmp_path: Path) -> None:

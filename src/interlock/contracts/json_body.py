@@ -24,15 +24,24 @@ from interlock.contracts.model import JSON, MatchingRule, Mismatch, RuleList
 from interlock.contracts.paths import RuleIndex, format_path
 
 _COLLECTION_ONLY = frozenset({"eachKey", "eachValue", "arrayContains", "contentType"})
-_TYPE = MatchingRule("type")
+_EQUALITY = MatchingRule("equality")
 Path = tuple[str, ...]
 
 
-def _inherited(rules: RuleList) -> RuleList | None:
-    """A rule list seen from below its own path: collection-only matchers do not reach down."""
-    # `values` reaches down as `type`: the values are compared by shape, like the example
+def _inherited(rules: RuleList, expected: JSON) -> RuleList | None:
+    """A rule list seen from below its own path: collection-only matchers do not reach down.
+
+    `values` reaches down as the reference (pact_matching) has it: a value under the map is
+    compared with the example by equality unless a rule of its own says otherwise; an array
+    keeps `values` (its items compare with the example's, its length is free); a nested
+    object drops it (its keys compare as usual).
+    """
+    container = isinstance(expected, dict | list)
     kept = tuple(
-        _TYPE if m.kind == "values" else m for m in rules.matchers if m.kind not in _COLLECTION_ONLY
+        _EQUALITY if m.kind == "values" and not container else m
+        for m in rules.matchers
+        if m.kind not in _COLLECTION_ONLY
+        and not (m.kind == "values" and isinstance(expected, dict))
     )
     if kept == rules.matchers:
         return rules
@@ -67,14 +76,15 @@ class JsonComparator:
         root.check(actual, out)
         return out
 
-    def rules_at(self, path: Path) -> RuleList | None:
+    def rules_at(self, path: Path, expected: JSON) -> RuleList | None:
+        """The rules for the value at `path`, whose example is `expected`."""
         rules, own = self.index.best(path)
         if rules is None or own:
             return rules
-        return _inherited(rules)
+        return _inherited(rules, expected)
 
     def compile(self, expected: JSON, path: Path, override: RuleList | None = None) -> _Node:
-        rules = override if override is not None else self.rules_at(path)
+        rules = override if override is not None else self.rules_at(path, expected)
         if isinstance(expected, dict):
             return _MapNode(self, expected, path, rules)
         if isinstance(expected, list):
@@ -115,6 +125,8 @@ def _fast_path(rules: RuleList, expected: JSON) -> tuple[int, Any]:
     kind = rule.kind
     if kind in _CLASSES_OF_KIND:
         return CLASSES, _CLASSES_OF_KIND[kind]
+    if kind == "equality":
+        return EQUAL, expected
     if kind == "type" and expected.__class__ in _CLASSES_OF_EXAMPLE:
         return CLASSES, _CLASSES_OF_EXAMPLE[expected.__class__]
     if kind == "regex":
@@ -248,7 +260,7 @@ class _MapNode(_Node):
         self.values = _first(rules, ("values",)) is not None
         self.each_key = _first(rules, ("eachKey",))
         self.each_value = _first(rules, ("eachValue",))
-        self.extra_nodes: dict[str, _Node] = {}
+        self.extra_nodes: dict[tuple[str, bool], _Node] = {}
         self.plan = tuple(self.children.items())
         self.keyset = frozenset(self.children)
         self.plain = (
@@ -261,14 +273,16 @@ class _MapNode(_Node):
             strict = None if comparator.allow_unexpected_keys else self.keyset
             self.predicate = map_predicate(self.plan, strict)
 
-    def _template(self, key: str) -> _Node | None:
-        node = self.extra_nodes.get(key)
+    def _template(self, key: str, each_value: bool) -> _Node | None:
+        """The node for an actual key the example lacks (or for any key under `eachValue`)."""
+        node = self.extra_nodes.get((key, each_value))
         if node is None and self.expected:
-            template = next(iter(self.expected.values()))
-            override = _inner_rules(self.each_value) if self.each_value else None
+            # the reference reads the example into a sorted map: its first key is the least
+            template = self.expected[min(self.expected)]
+            override = _inner_rules(self.each_value) if each_value and self.each_value else None
             node = self.comparator.compile(template, (*self.path, key), override)
             if len(self.extra_nodes) < 1000:
-                self.extra_nodes[key] = node
+                self.extra_nodes[(key, each_value)] = node
         return node
 
     def check(self, actual: JSON, out: list[Mismatch]) -> None:
@@ -315,11 +329,19 @@ class _MapNode(_Node):
                         self.comparator.mismatch(self.path, problem, key, f"key {key!r}: {problem}")
                     )
         if self.values or self.each_value is not None:
+            if not self.expected and actual and not self.comparator.allow_unexpected_keys:
+                # no example to compare with: a request's keys are all unexpected
+                self._unexpected(actual, out)
             for key, value in actual.items():
-                child = self.children.get(key) if self.each_value is None else None
-                child = child or self._template(key)
-                if child is not None:
-                    child.check(value, out)
+                # both apply when both are written: the example's value, and eachValue's rules
+                if self.values:
+                    child = self.children.get(key) or self._template(key, False)
+                    if child is not None:
+                        child.check(value, out)
+                if self.each_value is not None:
+                    child = self._template(key, True)
+                    if child is not None:
+                        child.check(value, out)
             return
         strict = not self.comparator.allow_unexpected_keys and self.each_key is None
         if strict and not self.keyset.issuperset(actual):

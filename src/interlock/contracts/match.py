@@ -225,7 +225,10 @@ def each_like(template: Any, *, min: int = 1, max: int | None = None) -> Matcher
 
 
 def values(example: Mapping[str, Any]) -> Matcher:
-    """An object with any keys, each value like one of the example's values."""
+    """An object with any keys, each value like the example's: by its matchers, else equal.
+
+    `values({"a": integer(1)})` takes any integers; `values({"a": "x"})` only the text "x".
+    """
     return Matcher(dict(example), ({"match": "values"},), any_key=True)
 
 

@@ -205,7 +205,11 @@ def check_rule(rule: MatchingRule, expected: JSON, actual: JSON) -> str | None:
     if kind == "statusCode":
         return check_status(rule, actual)
     if kind == "values":
-        return _check_type(rule, expected, actual)
+        # on an object or array it is a shape, checked value by value below; on a value itself
+        # it compares like equality, as the reference does
+        if isinstance(expected, dict | list):
+            return _check_type(rule, expected, actual)
+        return None if same_value(expected, actual) else f"expected {show(expected)}"
     if kind in ("eachKey", "eachValue", "arrayContains"):
         ok = isinstance(actual, dict | list)
         return None if ok else f"expected an object or array for {kind}"

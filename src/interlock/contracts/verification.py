@@ -35,6 +35,7 @@ from interlock.contracts.model import (
     Pact,
 )
 from interlock.contracts.pact_reader import load_pact
+from interlock.contracts.provider_url import check_answers, check_url
 from interlock.errors import UserInputError
 
 
@@ -118,8 +119,12 @@ def find_pact_files(paths: Sequence[Path]) -> list[Path]:
 def verify_pacts(paths: Sequence[Path], options: VerifyOptions) -> VerificationReport:
     """Verify every interaction of the pacts for `options.provider` against the running provider.
 
-    Raises `UserInputError` for unreadable pacts, a bad filter, or when no pact names the provider.
+    Raises `UserInputError` for unreadable pacts, a bad filter, when no pact names the provider,
+    for a URL that is not http(s), and when nothing answers at a URL the interactions need.
     """
+    check_url("--base-url", options.base_url)
+    check_url("--state-url", options.state_url)
+    check_url("--message-url", options.message_url)
     pacts = [(str(p), load_pact(p)) for p in find_pact_files(paths)]
     mine = [(file, pact) for file, pact in pacts if pact.provider == options.provider]
     if not mine:
@@ -139,6 +144,7 @@ def verify_pacts(paths: Sequence[Path], options: VerifyOptions) -> VerificationR
         for interaction in pact.interactions
         if wanted is None or wanted.search(interaction.description)
     ]
+    _check_reachable(options, [interaction for _file, _pact, interaction in work])
     runner = _Runner(options)
     with httpx.Client(timeout=options.timeout_s) as client:
         if options.jobs <= 1:
@@ -147,6 +153,18 @@ def verify_pacts(paths: Sequence[Path], options: VerifyOptions) -> VerificationR
             with ThreadPoolExecutor(max_workers=options.jobs) as pool:
                 results = list(pool.map(lambda item: runner.run(client, *item), work))
     return VerificationReport(options.provider, tuple(results))
+
+
+def _check_reachable(options: VerifyOptions, interactions: Sequence[Interaction]) -> None:
+    """One error before anything runs, rather than the same one for every interaction."""
+    kinds = {i.kind for i in interactions}
+    if InteractionKind.http in kinds:
+        check_answers("--base-url", options.base_url, options.timeout_s)
+    if options.state_url is not None and any(i.provider_states for i in interactions):
+        check_answers("--state-url", options.state_url, options.timeout_s)
+    produced = options.message_producer is not None
+    if InteractionKind.message in kinds and options.message_url is not None and not produced:
+        check_answers("--message-url", options.message_url, options.timeout_s)
 
 
 class _Runner:
