@@ -1,0 +1,320 @@
+"""Each broker endpoint as one function: a transaction, the domain call, the HAL answer.
+
+Routes parse the request and call exactly one of these; the CLI and tests may call them too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Engine
+
+from interlock.broker import environments as envs
+from interlock.broker import hal, records
+from interlock.broker.errors import NotFoundError
+from interlock.broker.for_verification import pacts_for_verification
+from interlock.broker.matrix import query_matrix
+from interlock.broker.matrix_query import (
+    MatrixQuery,
+    VersionSelector,
+    parse_can_i_deploy_params,
+    parse_matrix_params,
+)
+from interlock.broker.pacts import (
+    latest_contracts_for_provider,
+    publish_contract,
+    require_contract,
+)
+from interlock.broker.publishing import publish_contracts
+from interlock.broker.verifications import read_verification, record_verification
+
+Params = Iterable[tuple[str, str]]
+
+
+def index(base: str) -> dict[str, Any]:
+    """The HAL index."""
+    return hal.index(base)
+
+
+def put_pact(
+    engine: Engine, base: str, provider: str, consumer: str, version: str, body: str
+) -> dict[str, Any]:
+    """Publish one pact (the body) for a consumer version."""
+    with engine.begin() as connection:
+        return hal.pact(
+            base,
+            publish_contract(
+                connection, consumer=consumer, provider=provider, version=version, content=body
+            ),
+        )
+
+
+def get_pact(
+    engine: Engine,
+    base: str,
+    provider: str,
+    consumer: str,
+    *,
+    version: str | None = None,
+    sha: str | None = None,
+) -> dict[str, Any]:
+    """A pact by consumer version, by content, or the latest."""
+    with engine.connect() as connection:
+        found = require_contract(connection, provider, consumer, version=version, sha=sha)
+        return hal.pact(base, found)
+
+
+def latest_provider_pacts(engine: Engine, base: str, provider: str) -> dict[str, Any]:
+    """The latest pact of each consumer of the provider."""
+    with engine.connect() as connection:
+        found = latest_contracts_for_provider(connection, provider)
+    return {
+        "_links": {
+            "self": {"href": f"{base}/pacts/provider/{provider}/latest"},
+            "pb:pacts": [
+                {
+                    "href": hal.pact(base, r)["_links"]["self"]["href"],
+                    "title": "Pact",
+                    "name": f"Pact between {r.consumer} ({r.consumer_version}) and {r.provider}",
+                }
+                for r in found
+            ],
+        }
+    }
+
+
+def publish(engine: Engine, base: str, payload: Any) -> dict[str, Any]:
+    """`POST /contracts/publish`."""
+    with engine.begin() as connection:
+        done = publish_contracts(connection, payload)
+    return hal.published(base, done.consumer, done.version, list(done.contracts), list(done.tags))
+
+
+def for_verification(engine: Engine, base: str, provider: str, payload: Any) -> dict[str, Any]:
+    """`POST /pacts/provider/{provider}/for-verification`."""
+    with engine.connect() as connection:
+        found = pacts_for_verification(connection, provider, payload, base)
+    return hal.for_verification(base, provider, found)
+
+
+def publish_verification(
+    engine: Engine, base: str, provider: str, consumer: str, sha: str, payload: Any
+) -> dict[str, Any]:
+    """`POST .../pact-version/{sha}/verification-results`."""
+    with engine.begin() as connection:
+        return hal.verification(
+            base, record_verification(connection, provider, consumer, sha, payload)
+        )
+
+
+def get_verification(
+    engine: Engine, base: str, provider: str, consumer: str, sha: str, verification_id: int
+) -> dict[str, Any]:
+    """One verification result."""
+    with engine.connect() as connection:
+        found = read_verification(connection, provider, consumer, sha, verification_id)
+        return hal.verification(base, found)
+
+
+def get_pacticipant(engine: Engine, base: str, name: str) -> dict[str, Any]:
+    """A pacticipant."""
+    with engine.connect() as connection:
+        return hal.pacticipant(base, records.require_pacticipant(connection, name))
+
+
+def put_pacticipant(engine: Engine, base: str, name: str, payload: Any) -> dict[str, Any]:
+    """Create or update a pacticipant (displayName, mainBranch, repositoryUrl)."""
+    fields = payload if isinstance(payload, dict) else {}
+    with engine.begin() as connection:
+        return hal.pacticipant(base, records.update_pacticipant(connection, name, fields))
+
+
+def list_pacticipants(engine: Engine, base: str) -> dict[str, Any]:
+    """Every pacticipant."""
+    with engine.connect() as connection:
+        return hal.pacticipants(base, records.list_pacticipants(connection))
+
+
+def get_version(engine: Engine, base: str, pacticipant: str, number: str) -> dict[str, Any]:
+    """One version of a pacticipant."""
+    with engine.connect() as connection:
+        version_id = records.require_version_id(connection, pacticipant, number)
+        return hal.version(
+            base,
+            records.describe_version(connection, version_id),
+            envs.list_environments(connection),
+        )
+
+
+def latest_version(
+    engine: Engine, base: str, pacticipant: str, tag: str | None = None, branch: str | None = None
+) -> dict[str, Any]:
+    """The latest version of a pacticipant (with a tag, or on a branch)."""
+    with engine.connect() as connection:
+        found = records.require_pacticipant(connection, pacticipant)
+        version_id = records.latest_version_id(connection, found.id, tag=tag, branch=branch)
+        if version_id is None:
+            raise NotFoundError(f"{pacticipant} has no such version")
+        return hal.version(
+            base,
+            records.describe_version(connection, version_id),
+            envs.list_environments(connection),
+        )
+
+
+def put_version(
+    engine: Engine, base: str, pacticipant: str, number: str, payload: Any
+) -> dict[str, Any]:
+    """Create a version (with buildUrl, branch, tags)."""
+    fields = payload if isinstance(payload, dict) else {}
+    with engine.begin() as connection:
+        pacticipant_id = records.ensure_pacticipant(connection, pacticipant)
+        version_id = records.ensure_version(
+            connection, pacticipant_id, number, fields.get("buildUrl")
+        )
+        if isinstance(fields.get("branch"), str) and fields["branch"]:
+            records.add_branch(connection, pacticipant_id, version_id, fields["branch"])
+        for tag in fields.get("tags") or []:
+            if isinstance(tag, str) and tag:
+                records.add_tag(connection, version_id, tag)
+        return hal.version(
+            base,
+            records.describe_version(connection, version_id),
+            envs.list_environments(connection),
+        )
+
+
+def put_branch_version(
+    engine: Engine, base: str, pacticipant: str, branch: str, number: str
+) -> dict[str, Any]:
+    """Put a version (created if new) on a branch."""
+    return put_version(engine, base, pacticipant, number, {"branch": branch})
+
+
+def put_tag(engine: Engine, base: str, pacticipant: str, number: str, tag: str) -> dict[str, Any]:
+    """Tag a version (created if new)."""
+    put_version(engine, base, pacticipant, number, {"tags": [tag]})
+    return {"name": tag, "_links": {"self": {"href": f"{base}/pacticipants/{pacticipant}"}}}
+
+
+def delete_tag(engine: Engine, pacticipant: str, number: str, tag: str) -> None:
+    """Remove a tag from a version."""
+    with engine.begin() as connection:
+        version_id = records.require_version_id(connection, pacticipant, number)
+        records.remove_tag(connection, version_id, tag)
+
+
+def delete_branch(engine: Engine, pacticipant: str, branch: str) -> None:
+    """Forget a branch (its versions stay)."""
+    with engine.begin() as connection:
+        found = records.require_pacticipant(connection, pacticipant)
+        records.delete_branch(connection, found.id, branch)
+
+
+def list_environments(engine: Engine, base: str, name: str | None = None) -> dict[str, Any]:
+    """Every environment (or the one named)."""
+    with engine.connect() as connection:
+        return hal.environments(base, envs.list_environments(connection, name))
+
+
+def create_environment(engine: Engine, base: str, payload: Any) -> dict[str, Any]:
+    """Create an environment."""
+    with engine.begin() as connection:
+        return hal.environment(base, envs.create_environment(connection, payload))
+
+
+def get_environment(engine: Engine, base: str, key: str) -> dict[str, Any]:
+    """One environment, by uuid or name."""
+    with engine.connect() as connection:
+        return hal.environment(base, envs.require_environment(connection, key))
+
+
+def update_environment(engine: Engine, base: str, key: str, payload: Any) -> dict[str, Any]:
+    """Change an environment."""
+    with engine.begin() as connection:
+        return hal.environment(base, envs.update_environment(connection, key, payload))
+
+
+def delete_environment(engine: Engine, key: str) -> None:
+    """Delete an environment."""
+    with engine.begin() as connection:
+        envs.delete_environment(connection, key)
+
+
+def record_deployment(
+    engine: Engine,
+    base: str,
+    pacticipant: str,
+    number: str,
+    environment: str,
+    kind: str,
+    payload: Any,
+) -> dict[str, Any]:
+    """Record a deployment (or release) of a version to an environment."""
+    fields = payload if isinstance(payload, dict) else {}
+    instance = fields.get("applicationInstance") or fields.get("target")
+    with engine.begin() as connection:
+        found = envs.record_deployment(
+            connection,
+            pacticipant=pacticipant,
+            version=number,
+            environment=environment,
+            kind=kind,
+            application_instance=str(instance) if instance else None,
+        )
+        return hal.deployment(base, found)
+
+
+def currently_deployed(
+    engine: Engine, base: str, environment: str, kind: str, pacticipant: str | None
+) -> dict[str, Any]:
+    """What is deployed (or supported) in an environment now."""
+    with engine.connect() as connection:
+        found = envs.current_deployments(connection, environment, kind, pacticipant)
+    return hal.deployments(base, found, kind)
+
+
+def get_deployment(engine: Engine, base: str, uuid: str, kind: str) -> dict[str, Any]:
+    """One deployed or released version."""
+    with engine.connect() as connection:
+        found = envs.require_deployment(connection, uuid)
+        if found.kind != kind:
+            raise NotFoundError(f"no {kind} version {uuid!r}")
+        return hal.deployment(base, found)
+
+
+def end_deployment(engine: Engine, base: str, uuid: str, kind: str, payload: Any) -> dict[str, Any]:
+    """`PATCH {"currentlyDeployed": false}` (or `currentlySupported`): the version left."""
+    field = "currentlyDeployed" if kind == "deployed" else "currentlySupported"
+    fields = payload if isinstance(payload, dict) else {}
+    with engine.begin() as connection:
+        if fields.get(field) is False:
+            return hal.deployment(base, envs.end_deployment(connection, uuid, kind))
+        return hal.deployment(base, envs.require_deployment(connection, uuid))
+
+
+def matrix(engine: Engine, base: str, params: Params) -> dict[str, Any]:
+    """`GET /matrix?q[][pacticipant]=...`."""
+    return run_matrix(engine, base, parse_matrix_params(params))
+
+
+def can_i_deploy(engine: Engine, base: str, params: Params) -> dict[str, Any]:
+    """`GET /can-i-deploy?pacticipant=&version=&environment=`."""
+    return run_matrix(engine, base, parse_can_i_deploy_params(params))
+
+
+def can_i_deploy_branch(
+    engine: Engine, base: str, pacticipant: str, branch: str, environment: str
+) -> dict[str, Any]:
+    """Can the latest version of a branch go to the environment?"""
+    query = MatrixQuery(
+        (VersionSelector(pacticipant, branch=branch, latest=True),), environment=environment
+    )
+    return run_matrix(engine, base, query)
+
+
+def run_matrix(engine: Engine, base: str, query: MatrixQuery) -> dict[str, Any]:
+    """The matrix answer for a parsed query."""
+    with engine.connect() as connection:
+        return hal.matrix(base, query_matrix(connection, query))
