@@ -6,7 +6,6 @@ Every router of every capability is mounted in `create_app`, in one visible list
 from __future__ import annotations
 
 import signal
-import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
@@ -18,9 +17,12 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from interlock import __version__
+from interlock.broker import broker_router
 from interlock.catalog import catalog_summary, load_catalog
 from interlock.contracts import index_contracts
 from interlock.errors import UserInputError
+from interlock.incidents import mount_incidents
+from interlock.ports import check_can_listen
 from interlock.settings import Settings
 from interlock.store import create_engine_for, record_catalog_load, upgrade_database
 from interlock.telemetry import mount_telemetry
@@ -30,6 +32,7 @@ from interlock.web import (
     api_router,
     contracts_router,
     envs_router,
+    incidents_router,
     install_error_pages,
     migrations_router,
     pages_router,
@@ -57,7 +60,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(migrations_router)
     app.include_router(envs_router)
     app.include_router(traces_router)  # trace search, waterfall, live map, RED, RCA pages
+    app.include_router(broker_router)  # the Pact Broker API under /broker
     mount_telemetry(app, settings.data_dir)  # /v1/traces, /v1/logs; the span store on app.state
+    app.include_router(incidents_router)  # incident list and page, JSON twins, postmortem
+    mount_incidents(app)  # /api/alerts/..., /api/changes, /metrics; the incident desk
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     install_error_pages(app)
     return app
@@ -99,17 +105,11 @@ def check_settings(settings: Settings) -> None:
     if not settings.catalog_dir.is_dir():
         raise UserInputError(f"catalog directory {settings.catalog_dir} does not exist")
     upgrade_database(settings.database_url)
-    try:
-        family, kind, _, _, address = socket.getaddrinfo(
-            settings.host, settings.port, type=socket.SOCK_STREAM
-        )[0]
-        with socket.socket(family, kind) as probe:
-            probe.bind(address)
-    except OSError as error:
-        raise UserInputError(
-            f"cannot listen on {settings.host}:{settings.port}: {error.strerror} "
-            "(choose another with --host/--port or INTERLOCK_HOST/INTERLOCK_PORT)"
-        ) from None
+    check_can_listen(
+        settings.host,
+        settings.port,
+        "choose another with --host/--port or INTERLOCK_HOST/INTERLOCK_PORT",
+    )
 
 
 def run_server(settings: Settings) -> None:

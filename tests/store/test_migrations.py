@@ -24,7 +24,24 @@ from interlock.store import (
     upgrade_database,
 )
 
-TABLES = {"catalog_loads", "change_events", VERSION_TABLE}
+TABLES = {
+    "catalog_loads",
+    "change_events",
+    "incidents",
+    "alerts",
+    "incident_transitions",
+    "broker_pacticipants",
+    "broker_versions",
+    "broker_branches",
+    "broker_branch_versions",
+    "broker_tags",
+    "broker_contents",
+    "broker_publications",
+    "broker_verifications",
+    "broker_environments",
+    "broker_deployments",
+    VERSION_TABLE,
+}
 
 
 def _tables(url: str) -> set[str]:

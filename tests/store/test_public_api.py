@@ -7,9 +7,12 @@ import interlock.store
 
 def test_store_exports_exactly_its_public_api() -> None:
     assert [
+        "ALERT_STATUSES",
         "CHANGE_KINDS",
+        "INCIDENT_STATES",
         "VERSION_TABLE",
         "CatalogLoad",
+        "alerts",
         "catalog_loads",
         "change_events",
         "create_engine_for",
@@ -17,6 +20,8 @@ def test_store_exports_exactly_its_public_api() -> None:
         "display_url",
         "downgrade_database",
         "head_revision",
+        "incident_transitions",
+        "incidents",
         "latest_catalog_load",
         "metadata",
         "normalize_url",

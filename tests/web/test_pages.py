@@ -29,10 +29,12 @@ def test_navigation_names_every_capability_and_marks_unbuilt_ones(client: httpx.
     assert 'aria-current="page"' in nav
 
 
-def test_unbuilt_capability_has_a_page_that_says_so(client: httpx.Client) -> None:
+def test_incidents_section_is_live_and_says_how_to_send_alerts(client: httpx.Client) -> None:
+    """The last "coming" section shipped: /incidents lists incidents (none yet)."""
     response = client.get("/incidents")
     assert 200 == response.status_code
-    assert "not built yet" in response.text
+    assert "not built yet" not in response.text
+    assert "/api/alerts/alertmanager" in response.text
 
 
 def test_map_page_embeds_svg_where_every_service_is_a_link(client: httpx.Client) -> None:

@@ -16,6 +16,7 @@ def test_web_exports_exactly_its_public_api() -> None:
         "api_router",
         "contracts_router",
         "envs_router",
+        "incidents_router",
         "install_error_pages",
         "loaded_catalog",
         "migrations_router",

@@ -17,7 +17,7 @@ import typer
 from typer.core import TyperGroup
 
 from interlock import __version__
-from interlock.cli.output import as_process, console_err
+from interlock.cli.output import as_process, console_err, print_error, wants_json
 from interlock.errors import UserInputError
 
 # Top-level command -> the module whose `register(root)` adds it, in the order `--help` shows.
@@ -26,15 +26,19 @@ COMMANDS: dict[str, str] = {
     "map": "catalog",
     "impact": "catalog",
     "contract": "contract",
+    "broker": "broker",
     "stub": "stub",
     "fault": "stub",
     "chaos": "chaos",
+    "perf": "perf",
     "env": "env",
     "migrate": "migrate",
     "collector": "telemetry",
     "traces": "telemetry",
     "logs": "telemetry",
     "rca": "rca",
+    "incidents": "incidents",
+    "change": "incidents",
     "server": "server",
     "demo": "demo",
 }
@@ -91,12 +95,17 @@ def root(
 
 
 def main(argv: list[str] | None = None) -> Any:
-    """Run the CLI; a user's mistake prints one message and exits 2, never a traceback."""
+    """Run the CLI; a user's mistake prints one message and exits 2, never a traceback.
+
+    With `--format json` on the command line, that message is one JSON object on stderr,
+    `{"error": "...", "code": 2}`, so that a machine reading the output can read it too.
+    """
     as_process()
+    as_json = wants_json(sys.argv[1:] if argv is None else argv)
     try:
         code = app(args=argv, standalone_mode=False)
     except UserInputError as error:
-        console_err.print(f"[bold red]error:[/] {error}", highlight=False)
+        print_error(str(error), as_json=as_json)
         sys.exit(2)
     except typer.Exit as done:
         sys.exit(done.exit_code)
@@ -104,11 +113,31 @@ def main(argv: list[str] | None = None) -> Any:
         console_err.print("aborted")
         sys.exit(130)
     except typer.TyperException as error:  # usage errors: a bad option, a missing argument
-        # typer bundles its own click; its ClickException (a TyperException) knows how to show itself.
-        show = getattr(error, "show", None)
-        if callable(show):
-            show()
-        else:
-            console_err.print(f"[bold red]error:[/] {error}")
-        sys.exit(getattr(error, "exit_code", 2))
+        status = getattr(error, "exit_code", 2)
+        print_error(_usage_message(error), as_json=as_json, code=status)
+        sys.exit(status)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_message(error: typer.TyperException) -> str:
+    """Click's usage error in one line: the flag, what was wrong, where to read more.
+
+    Typer bundles its own click, whose exceptions are read here by their attributes.
+    """
+    message = str(getattr(error, "message", "") or error)
+    param = getattr(error, "param", None)
+    missing = hasattr(error, "param_type")  # MissingParameter words its own message well
+    if param is not None and isinstance(error, typer.BadParameter) and not missing:
+        if getattr(param, "param_type_name", "") == "option":
+            longs = [flag for flag in param.opts if flag.startswith("--")]
+            name = max(longs or param.opts, key=len)
+        else:
+            name = param.human_readable_name
+        message = f"{name}: {message}"
+    else:
+        format_message = getattr(error, "format_message", None)
+        message = format_message() if callable(format_message) else message
+    ctx = getattr(error, "ctx", None)
+    if ctx is not None:
+        message += f" (see '{ctx.command_path} --help')"
+    return message

@@ -3,9 +3,21 @@
 Other packages use only what is named here.
 """
 
+from interlock.store import broker_schema as broker_schema  # registers the broker tables
 from interlock.store.catalog_loads import CatalogLoad, latest_catalog_load, record_catalog_load
 from interlock.store.engine import create_engine_for, display_url, normalize_url
-from interlock.store.schema import CHANGE_KINDS, catalog_loads, change_events, metadata
+from interlock.store.perf_schema import perf_operations, perf_runs
+from interlock.store.schema import (
+    ALERT_STATUSES,
+    CHANGE_KINDS,
+    INCIDENT_STATES,
+    alerts,
+    catalog_loads,
+    change_events,
+    incident_transitions,
+    incidents,
+    metadata,
+)
 from interlock.store.upgrade import (
     VERSION_TABLE,
     current_revision,
@@ -15,9 +27,12 @@ from interlock.store.upgrade import (
 )
 
 __all__ = [
+    "ALERT_STATUSES",
     "CHANGE_KINDS",
+    "INCIDENT_STATES",
     "VERSION_TABLE",
     "CatalogLoad",
+    "alerts",
     "catalog_loads",
     "change_events",
     "create_engine_for",
@@ -25,9 +40,13 @@ __all__ = [
     "display_url",
     "downgrade_database",
     "head_revision",
+    "incident_transitions",
+    "incidents",
     "latest_catalog_load",
     "metadata",
     "normalize_url",
+    "perf_operations",
+    "perf_runs",
     "record_catalog_load",
     "upgrade_database",
 ]

@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -19,7 +20,7 @@ from sqlalchemy import (
     Text,
 )
 
-CHANGE_KINDS = ("deploy", "migration", "config")
+CHANGE_KINDS = ("deploy", "migration", "config", "flag")
 
 metadata = MetaData(
     naming_convention={
@@ -60,4 +61,76 @@ change_events = Table(
     ),
     Index(None, "occurred_at"),
     Index(None, "service", "occurred_at"),
+)
+
+INCIDENT_STATES = ("pending", "open", "acknowledged", "resolved", "suppressed")
+ALERT_STATUSES = ("firing", "resolved")
+
+# An incident is `pending` until the flapping guard lets it open, `suppressed` when it
+# resolved before that; correlation reads only the unresolved ones by (state, last_alert_at).
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("state", String(16), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("severity", String(32), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("last_alert_at", DateTime(timezone=True), nullable=False),
+    Column("opened_at", DateTime(timezone=True), nullable=True),
+    Column("resolved_at", DateTime(timezone=True), nullable=True),
+    Column("origin", String(255), nullable=True),
+    Column("services", JSON, nullable=False),
+    Column("trace_ids", JSON, nullable=False),
+    Column("alert_count", Integer, nullable=False),
+    Column("firing_count", Integer, nullable=False),
+    CheckConstraint(
+        "state IN (" + ", ".join(f"'{state}'" for state in INCIDENT_STATES) + ")", name="state"
+    ),
+    Index(None, "state", "last_alert_at"),
+    Index(None, "started_at"),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("fingerprint", String(128), nullable=False),
+    Column("source", String(32), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("service", String(255), nullable=True),
+    Column("service_label", String(255), nullable=True),
+    Column("unmapped", String(255), nullable=True),
+    Column("severity", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("ends_at", DateTime(timezone=True), nullable=True),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("labels", JSON, nullable=False),
+    Column("annotations", JSON, nullable=False),
+    Column("generator_url", Text, nullable=True),
+    Column("group_key", Text, nullable=True),
+    Column("trace_ids", JSON, nullable=False),
+    Column("incident_id", Integer, ForeignKey("incidents.id"), nullable=True),
+    Column("join_reason", Text, nullable=False),
+    CheckConstraint(
+        "status IN (" + ", ".join(f"'{status}'" for status in ALERT_STATUSES) + ")",
+        name="status",
+    ),
+    Index(None, "fingerprint", "id"),
+    Index(None, "incident_id"),
+)
+
+incident_transitions = Table(
+    "incident_transitions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("incident_id", Integer, ForeignKey("incidents.id"), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("from_state", String(16), nullable=True),
+    Column("to_state", String(16), nullable=False),
+    Column("actor", String(255), nullable=False),
+    Column("note", Text, nullable=False),
+    Index(None, "incident_id"),
 )

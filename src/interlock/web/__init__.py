@@ -7,6 +7,7 @@ from interlock.web.api import router as api_router
 from interlock.web.contracts_pages import router as contracts_router
 from interlock.web.envs_pages import router as envs_router
 from interlock.web.error_pages import install_error_pages
+from interlock.web.incidents_pages import router as incidents_router
 from interlock.web.migrations_pages import router as migrations_router
 from interlock.web.navigation import CHAPTERS, SECTIONS, Chapter, Section
 from interlock.web.pages import router as pages_router
@@ -24,6 +25,7 @@ __all__ = [
     "api_router",
     "contracts_router",
     "envs_router",
+    "incidents_router",
     "install_error_pages",
     "loaded_catalog",
     "migrations_router",

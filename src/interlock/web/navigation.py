@@ -7,6 +7,7 @@ own router in `server.py`; until then the section shows a "coming" page.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ SECTIONS: tuple[Section, ...] = (
         "migrations", "Migrations", "/migrations", True, "lint, impact, dry run, rollback check"
     ),
     Section("traces", "Traces", "/traces", True, "OTLP traces and logs, the live service map"),
-    Section("incidents", "Incidents", "/incidents", False, "alerts grouped on the map, root cause"),
+    Section("incidents", "Incidents", "/incidents", True, "alerts grouped on the map, root cause"),
 )
 
 CHAPTERS: tuple[Chapter, ...] = (
@@ -93,6 +94,17 @@ def section(key: str) -> Section:
 
 def chapter_is_live(chapter: Chapter) -> bool:
     return all(section(key).live for key in chapter.sections)
+
+
+def chapter_json(chapter: Chapter) -> dict[str, Any]:
+    """A chapter as the home page's JSON twin gives it: its text, its sections, whether live."""
+    return {
+        "number": chapter.number,
+        "title": chapter.title,
+        "story": chapter.story,
+        "sections": [section(key).path for key in chapter.sections],
+        "live": chapter_is_live(chapter),
+    }
 
 
 def coming_sections() -> list[Section]:
