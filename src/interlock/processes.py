@@ -47,10 +47,15 @@ class ProcessSpec:
 
 @dataclass
 class ChildProcess:
-    """A started child: its spec and its `Popen`; the pid is also its process group id."""
+    """A started child: its spec and its `Popen`; the pid is also its process group id.
+
+    `log_offset` is where this run's output starts in the log: earlier runs' lines stay in
+    the file for whoever reads it, and never pass for this run's in an error.
+    """
 
     spec: ProcessSpec
     popen: subprocess.Popen[bytes]
+    log_offset: int = 0
 
     @property
     def pid(self) -> int:
@@ -61,9 +66,12 @@ class ChildProcess:
         return self.popen.poll() is None
 
     def log_tail(self, lines: int = LOG_TAIL_LINES) -> list[str]:
-        """The last lines the child wrote (stdout and stderr together)."""
+        """The last lines the child wrote in this run (stdout and stderr together)."""
         try:
-            text = self.spec.log_path.read_text(errors="replace")
+            with self.spec.log_path.open("rb") as log:
+                size = log.seek(0, os.SEEK_END)
+                log.seek(self.log_offset if self.log_offset <= size else 0)  # truncated meanwhile
+                text = log.read().decode(errors="replace")
         except OSError:
             return []
         return text.splitlines()[-lines:]
@@ -71,13 +79,14 @@ class ChildProcess:
     def describe_failure(self, what: str) -> str:
         tail = self.log_tail()
         shown = "\n".join(f"    {line}" for line in tail) if tail else "    (no output)"
-        return f"{self.spec.name} {what}; last lines of {self.spec.log_path}:\n{shown}"
+        return f"{self.spec.name} {what}; last lines of {self.spec.log_path} (this run):\n{shown}"
 
 
 def start_process(spec: ProcessSpec) -> ChildProcess:
     """Start `spec` in a new session (its own process group), output appended to its log."""
     spec.log_path.parent.mkdir(parents=True, exist_ok=True)
     with spec.log_path.open("ab") as log:
+        offset = log.seek(0, os.SEEK_END)
         try:
             popen = subprocess.Popen(
                 list(spec.argv),
@@ -90,7 +99,7 @@ def start_process(spec: ProcessSpec) -> ChildProcess:
             )
         except OSError as error:
             raise ProcessStartError(f"{spec.name}: cannot run {spec.argv[0]!r}: {error}") from error
-    return ChildProcess(spec, popen)
+    return ChildProcess(spec, popen, offset)
 
 
 def _is_healthy(url: str) -> bool:

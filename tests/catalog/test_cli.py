@@ -34,6 +34,22 @@ CYCLE = {
     for name, callee in (("a", "b"), ("b", "a"))
 }
 
+# ten lines; the quote opened on line 5 (column 14) is never closed
+UNCLOSED_QUOTE = {
+    "orders/interlock.yaml": """
+        apiVersion: interlock/v1
+        kind: Service
+        name: orders
+        owner: team-orders
+        description: "takes orders
+        calls:
+          - payments
+          - inventory
+        lifecycle: production
+        tier: 1
+        """,
+}
+
 
 def interlock(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """The real command line, as a user runs it (exit codes come from `main`)."""
@@ -178,3 +194,27 @@ def test_an_unknown_map_format_is_a_usage_error_exit_2(shop_tree: Path) -> None:
     result = interlock("map", str(shop_tree), "--format", "png")
     assert 2 == result.returncode
     assert "Traceback" not in result.stderr
+
+
+def test_check_reports_an_unclosed_quote_on_the_line_it_opens(write_tree: WriteTree) -> None:
+    """Not at the end of the file, where PyYAML notices it: at the quote, with where the file ends."""
+    root = write_tree(UNCLOSED_QUOTE)
+    result = runner.invoke(app, ["catalog", "check", str(root)])
+    assert 1 == result.exit_code, result.output  # a finding, as every other descriptor error
+    assert (
+        f"{root}/orders/interlock.yaml:5:14: error [bad-yaml] invalid YAML: unclosed quoted "
+        "string (started here; the file ended at line 10)"
+    ) == result.stdout.splitlines()[0]
+
+
+def test_map_of_a_file_with_an_unclosed_quote_exits_2_naming_line_5(
+    write_tree: WriteTree,
+) -> None:
+    """A command that needs a valid catalog stops with exit 2 at the quote's place."""
+    root = write_tree(UNCLOSED_QUOTE)
+    result = runner.invoke(app, ["map", str(root)])
+    assert 2 == result.exit_code
+    assert f"{root}/orders/interlock.yaml:5:14: error [bad-yaml] invalid YAML: unclosed" in (
+        " ".join(result.stderr.split())
+    )
+    assert "" == result.stdout

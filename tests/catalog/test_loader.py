@@ -125,10 +125,35 @@ def test_unknown_column_in_reads_is_reported(
 
 
 def test_invalid_yaml_gives_line_and_column(write_tree: WriteTree) -> None:
+    """A bracket left open is reported where it opens, with where PyYAML gave up."""
     root = write_tree({"a/interlock.yaml": "apiVersion: interlock/v1\nkind: [Service\nname: a\n"})
     finding = only_finding(root)
-    assert "bad-yaml" == finding.code
-    assert finding.line >= 2
+    assert ("bad-yaml", 2, 7) == (finding.code, finding.line, finding.column)
+    assert (
+        "invalid YAML: did not find expected ',' or ']' at line 3, column 5 "
+        "(in the '[' that starts here)"
+    ) == finding.message
+
+
+def test_unclosed_bracket_at_the_end_of_the_file_says_where_the_file_ended(
+    write_tree: WriteTree,
+) -> None:
+    text = "apiVersion: interlock/v1\nkind: Service\ncalls: [b, c\n"
+    finding = only_finding(write_tree({"a/interlock.yaml": text}))
+    assert (3, 8) == (finding.line, finding.column)
+    assert "invalid YAML: unclosed '[' (started here; the file ended at line 3)" == finding.message
+
+
+def test_yaml_error_without_an_unclosed_start_stays_where_it_is_found(
+    write_tree: WriteTree,
+) -> None:
+    root = write_tree({"a/interlock.yaml": "apiVersion: interlock/v1\nkind: Service\n bad: 1\n"})
+    finding = only_finding(root)
+    assert (3, 5, "invalid YAML: mapping values are not allowed in this context") == (
+        finding.line,
+        finding.column,
+        finding.message,
+    )
 
 
 def test_missing_definition_file_is_an_error(

@@ -73,3 +73,34 @@ def test_a_missing_program_is_a_clear_error(tmp_path: Path) -> None:
     spec = ProcessSpec("ghost", ["/nonexistent/ghost"], tmp_path / "ghost.log")
     with ProcessSet() as processes, pytest.raises(ProcessStartError, match="ghost: cannot run"):
         processes.start(spec)
+
+
+def test_a_failure_shows_only_this_runs_log_lines(tmp_path: Path) -> None:
+    """Lines an earlier run left in the same log never pass for this run's."""
+    log = tmp_path / "server.log"
+    log.write_text("ERROR: cannot listen on 127.0.0.1:7878: Address already in use\n")
+    spec = ProcessSpec(
+        name="server",
+        argv=[sys.executable, "-c", "print('catalog not found', flush=True); raise SystemExit(2)"],
+        log_path=log,
+        health_url=f"http://127.0.0.1:{free_port()}/health",
+    )
+    with ProcessSet() as processes, pytest.raises(ProcessStartError) as raised:
+        wait_healthy([processes.start(spec)], timeout=30)
+
+    assert (
+        f"server exited with code 2; last lines of {log} (this run):\n    catalog not found"
+    ) == str(raised.value)
+    assert "Address already in use" in log.read_text()  # the earlier run's lines are kept
+
+
+def test_a_silent_failure_says_no_output_even_after_a_noisy_run(tmp_path: Path) -> None:
+    log = tmp_path / "quiet.log"
+    log.write_text("an earlier run's last words\n")
+    spec = ProcessSpec("quiet", [sys.executable, "-c", "raise SystemExit(1)"], log)
+    with ProcessSet() as processes:
+        child = processes.start(spec)
+        child.popen.wait(timeout=30)
+    assert f"quiet exited; last lines of {log} (this run):\n    (no output)" == (
+        child.describe_failure("exited")
+    )

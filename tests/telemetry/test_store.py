@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -317,19 +318,105 @@ def test_sampling_keeps_errors_and_slow_traces_and_counts_everything(
     assert ({2, 3}, 3) == (kept, calls)
 
 
-def test_retention_deletes_spans_older_than_the_window(open_store: Callable[..., Any]) -> None:
-    """Spans from 100 days ago fall outside the 72-hour window; spans from now stay."""
+def _log(trace: int, start_ms: int = 0) -> LogRecord:
+    return LogRecord(
+        time_unix_nano=T0 + start_ms * MS,
+        observed_time_unix_nano=T0 + start_ms * MS,
+        severity_number=9,
+        severity_text="INFO",
+        body="order placed",
+        service="orders",
+        trace_id=f"{trace:032x}",
+    )
+
+
+def _stored(store: Any, *traces: int) -> dict[int, tuple[int, int]]:
+    """Per trace: how many of its spans and log records the store still holds."""
+    return {
+        trace: (len(store.get_trace(f"{trace:032x}")), len(store.logs_for_trace(f"{trace:032x}")))
+        for trace in traces
+    }
+
+
+def test_retention_keeps_old_spans_that_arrived_just_now(open_store: Callable[..., Any]) -> None:
+    """Spans and logs stamped 100 days ago (an imported incident) outlive a retention pass."""
     store = open_store()
     try:
         old = -100 * 86_400_000
         store.offer_spans([_span(1, n, "orders", "old", start_ms=old + n) for n in range(1, 5)])
-        store.offer_spans([_span(2, 1, "orders", "fresh")])
+        store.offer_logs([_log(1, old)])
         store.flush()
         deleted = store.apply_retention()
-        remaining = {int(t.trace_id, 16) for t in store.search(TraceQuery())}
+        stored = _stored(store, 1)
     finally:
         store.close()
-    assert (4, {2}) == (deleted, remaining)
+    assert (0, {1: (4, 1)}) == (deleted, stored)
+
+
+def test_retention_deletes_every_span_that_arrived_before_the_window(
+    open_store: Callable[..., Any],
+) -> None:
+    """All spans and logs received longer ago than the retention go, the last one too."""
+    store = open_store(retention_hours=1 / 3600)  # one second
+    try:
+        for trace in (1, 2):  # two batches, two arrivals
+            store.offer_spans([_span(trace, n, "orders", "recent") for n in range(1, 4)])
+            store.offer_logs([_log(trace)])
+            store.flush()
+        time.sleep(2.1)  # the window, plus the second an arrival is counted in
+        deleted = store.apply_retention()
+        stored = _stored(store, 1, 2)
+        found = store.search(TraceQuery())
+    finally:
+        store.close()
+    assert (6, {1: (0, 0), 2: (0, 0)}, []) == (deleted, stored, found)
+
+
+def test_retention_goes_by_arrival_not_by_timestamp(open_store: Callable[..., Any]) -> None:
+    """Spans stamped now that arrived early go; spans stamped last year that arrived later stay."""
+    store = open_store(retention_hours=1 / 3600)
+    try:
+        store.offer_spans([_span(1, 1, "orders", "stamped now")])
+        store.offer_logs([_log(1)])
+        store.flush()
+        time.sleep(2.1)
+        last_year = -365 * 86_400_000
+        store.offer_spans([_span(2, 1, "orders", "stamped last year", start_ms=last_year)])
+        store.offer_logs([_log(2, last_year)])
+        store.flush()
+        store.apply_retention()
+        stored = _stored(store, 1, 2)
+    finally:
+        store.close()
+    assert {1: (0, 0), 2: (1, 1)} == stored
+
+
+def test_retention_keeps_rows_stored_before_arrivals_were_recorded(
+    open_store: Callable[..., Any], tmp_path: Path
+) -> None:
+    """A store from before this change counts its rows as arriving at the upgrade: kept."""
+    store = open_store()
+    store.offer_spans([_span(1, 1, "orders", "old", start_ms=-100 * 86_400_000)])
+    store.offer_logs([_log(1, -100 * 86_400_000)])
+    store.flush()
+    store.close()
+    if isinstance(store, PostgresSpanStore):
+        import psycopg
+
+        with psycopg.connect(store.url, autocommit=True) as conn:
+            for table in ("spans", "logs"):
+                conn.execute(f"ALTER TABLE interlock_telemetry.{table} DROP COLUMN received_ns")
+    else:
+        with sqlite3.connect(tmp_path / "spans.db") as conn:
+            conn.execute("DROP TABLE arrivals")
+    upgraded = open_store(retention_hours=1 / 3600)
+    try:
+        kept_at_once = upgraded.apply_retention()
+        time.sleep(2.1)
+        gone_later = upgraded.apply_retention()
+    finally:
+        upgraded.close()
+    assert (0, 1) == (kept_at_once, gone_later)
 
 
 def test_retention_caps_the_number_of_spans(open_store: Callable[..., Any]) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from interlock.ports import free_port, wait_for_port
+from interlock.ports import check_can_listen, free_port, wait_for_port
 
 
 def _environment(**extra: str) -> dict[str, str]:
@@ -127,3 +127,50 @@ def test_missing_catalog_directory_exits_2(tmp_path: Path) -> None:
     )
     assert 2 == result.returncode
     assert f"catalog directory {tmp_path / 'nowhere'} does not exist" in _one_line(result.stderr)
+
+
+def _serve(catalog: Path, data: Path, port: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        _server_command(catalog, data, port),
+        cwd=data.parent,
+        env=_environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _binds_without_reuse(port: int) -> bool:
+    with socket.socket() as plain:
+        try:
+            plain.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+@pytest.mark.server
+def test_server_starts_again_at_once_on_the_port_it_just_left(
+    small_catalog: Path, tmp_path: Path
+) -> None:
+    """A connection left in TIME-WAIT by the last run does not stop the next from listening."""
+    port = free_port()
+    first = _serve(small_catalog, tmp_path / "data", port)
+    second = None
+    try:
+        wait_for_port(port, timeout=30)
+        with httpx.Client() as client:  # keep-alive: the server closes it first, on shutdown
+            assert 200 == client.get(f"http://127.0.0.1:{port}/api/services").status_code
+            first.send_signal(signal.SIGTERM)
+            first.communicate(timeout=20)
+        # what the old check did: a plain bind, refused while the closed connection lingers
+        assert not _binds_without_reuse(port)
+        check_can_listen("127.0.0.1", port)
+        second = _serve(small_catalog, tmp_path / "data", port)
+        wait_for_port(port, timeout=30)
+        assert 200 == httpx.get(f"http://127.0.0.1:{port}/api/services").status_code
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.communicate()

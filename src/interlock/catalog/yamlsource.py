@@ -60,11 +60,42 @@ def load_documents(path: Path, display: str | None = None) -> Iterator[Document]
             value = _build(loader, node, (), positions)
             yield Document(name, value, positions)
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        where = Position(mark.line + 1, mark.column + 1) if mark else None
-        raise SourceError(name, where, f"invalid YAML: {error.problem or error}") from error
+        raise _syntax_error(name, text, error) from error
     finally:
         loader.dispose()
+
+
+# What PyYAML was reading when it failed, for the errors whose cause is where that began: a
+# quote or bracket never closed is found only at the end of the file, far from the mistake.
+_STARTED = {
+    "while scanning a quoted scalar": "quoted string",
+    "while parsing a flow sequence": "'['",
+    "while parsing a flow mapping": "'{'",
+    "while scanning a simple key": "key",
+    "while scanning a block scalar": "block scalar",
+}
+
+
+def _syntax_error(file: str, text: str, error: yaml.MarkedYAMLError) -> SourceError:
+    """The YAML error at the place its problem starts, saying where PyYAML noticed it."""
+    problem, found, started = error.problem or str(error), error.problem_mark, error.context_mark
+    construct = _STARTED.get(error.context or "")
+    if construct is None or started is None or found is None:
+        mark = found or started
+        where = Position(mark.line + 1, mark.column + 1) if mark else None
+        return SourceError(file, where, f"invalid YAML: {problem}")
+    lines = text.splitlines()
+    end = (len(lines), 0) if text.endswith("\n") or not lines else (len(lines) - 1, len(lines[-1]))
+    if "end of stream" in problem or (found.line, found.column) >= end:
+        detail = f"unclosed {construct} (started here; the file ended at line {len(lines)})"
+    else:
+        detail = (
+            f"{problem} at line {found.line + 1}, column {found.column + 1} "
+            f"(in the {construct} that starts here)"
+        )
+    return SourceError(
+        file, Position(started.line + 1, started.column + 1), f"invalid YAML: {detail}"
+    )
 
 
 def _build(

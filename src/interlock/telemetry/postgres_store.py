@@ -81,6 +81,11 @@ CREATE TABLE IF NOT EXISTS query_fingerprints (
     PRIMARY KEY (service, fingerprint)
 );
 """
+# The time a row arrived, on the database's clock (the one all servers sharing it agree on):
+# the start of the batch's transaction. `received_ns` came after the first release; added
+# with this default (stable, not volatile), it gives the rows already there the time of the
+# upgrade without rewriting the table, so they are kept one full retention period.
+_NOW_NS = "(extract(epoch FROM now()) * 1000000000)::bigint"
 _MERGE = """
 ON CONFLICT ({keys}) DO UPDATE SET calls = {table}.calls + excluded.calls,
     errors = {table}.errors + excluded.errors, total_ms = {table}.total_ms + excluded.total_ms,
@@ -107,6 +112,7 @@ class PostgresSpanStore(QueuedSpanStore[psycopg.Connection[Any]]):
             conn.execute("SELECT pg_advisory_lock(74210)")  # two servers starting at once
             try:
                 conn.execute(_DDL)
+                _add_arrival_columns(conn)
             finally:
                 conn.execute("SELECT pg_advisory_unlock(74210)")
         self._start()
@@ -146,13 +152,18 @@ class PostgresSpanStore(QueuedSpanStore[psycopg.Connection[Any]]):
         now_ns = time.time_ns()
         with conn.transaction():
             if settings.retention_hours > 0:
-                cutoff = now_ns - int(settings.retention_hours * 3_600_000_000_000)
-                deleted += conn.execute("DELETE FROM spans WHERE start_ns < %s", (cutoff,)).rowcount
-                conn.execute("DELETE FROM logs WHERE time_ns < %s", (cutoff,))
+                # by arrival, not by the spans' own times: imported history stays as long
+                window = (int(settings.retention_hours * 3_600_000_000_000),)
+                for table in ("spans", "logs"):
+                    cursor = conn.execute(
+                        f"DELETE FROM {table} WHERE received_ns < {_NOW_NS} - %s", window
+                    )
+                    deleted += cursor.rowcount if table == "spans" else 0
             if settings.retention_max_spans > 0:
+                # the first to arrive go first, as in SQLite; by start within one batch
                 deleted += conn.execute(
-                    "DELETE FROM spans WHERE start_ns < (SELECT start_ns FROM spans "
-                    "ORDER BY start_ns DESC OFFSET %s LIMIT 1)",
+                    "DELETE FROM spans WHERE (received_ns, start_ns) < (SELECT received_ns, "
+                    "start_ns FROM spans ORDER BY received_ns DESC, start_ns DESC OFFSET %s LIMIT 1)",
                     (settings.retention_max_spans - 1,),
                 ).rowcount
             if settings.aggregate_retention_days > 0:
@@ -245,6 +256,26 @@ class PostgresSpanStore(QueuedSpanStore[psycopg.Connection[Any]]):
                 params,
             ).fetchall()
         return [QueryFingerprint(*row) for row in rows]
+
+
+def _add_arrival_columns(conn: psycopg.Connection[Any]) -> None:
+    """Give `spans` and `logs` their `received_ns` (a store made before it existed, too)."""
+    present = {
+        row[0]
+        for row in conn.execute(
+            "SELECT table_name FROM information_schema.columns "
+            "WHERE table_schema = %s AND column_name = 'received_ns'",
+            (SCHEMA,),
+        )
+    }
+    for table in ("spans", "logs"):
+        if table not in present:  # checked first: ALTER TABLE would lock out readers even then
+            conn.execute(
+                f"ALTER TABLE {table} ADD COLUMN received_ns BIGINT NOT NULL DEFAULT {_NOW_NS}"
+            )
+        conn.execute(
+            f"CREATE INDEX IF NOT EXISTS {table}_by_arrival ON {table} USING brin (received_ns)"
+        )
 
 
 _SPAN_SELECT = (

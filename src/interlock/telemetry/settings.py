@@ -29,8 +29,8 @@ class TelemetrySettings:
     sample_rate: float = 1.0  # share of ordinary traces kept (errors and slow ones always)
     slow_ms: float = 1000.0  # a trace with a span this slow is always kept
     pairing_horizon_s: float = 30.0  # how long a CLIENT span waits for its SERVER span
-    retention_hours: float = 72.0  # spans and logs older than this are deleted (0 keeps all)
-    retention_max_spans: int = 10_000_000  # beyond this many stored spans the oldest go (0: no cap)
+    retention_hours: float = 72.0  # spans and logs go this long after arrival (0 keeps all)
+    retention_max_spans: int = 10_000_000  # beyond this many spans the first received go (0: none)
     aggregate_retention_days: float = 30.0  # edges, RED minutes (fingerprints are kept)
     database_url: str = ""  # postgresql://... for a team server; empty: SQLite in data_dir
     # SQLite only: decode in the HTTP process, aggregate and write in a second process, so

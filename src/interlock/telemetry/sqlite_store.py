@@ -25,7 +25,12 @@ from interlock.telemetry.sql_filters import (
     operations_query,
     search_filter,
 )
-from interlock.telemetry.sqlite_retention import apply_retention
+from interlock.telemetry.sqlite_retention import (
+    ARRIVALS_SCHEMA,
+    account_for_unrecorded,
+    apply_retention,
+    record_arrival,
+)
 from interlock.telemetry.store import (
     EdgeStats,
     OperationStats,
@@ -112,7 +117,8 @@ class SQLiteSpanStore(QueuedSpanStore[sqlite3.Connection]):
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = self._connect()
         try:  # the schema exists before the first request
-            conn.executescript(_SCHEMA)
+            conn.executescript(_SCHEMA + ARRIVALS_SCHEMA)
+            account_for_unrecorded(conn, time.time_ns())
         finally:
             conn.close()
         self._start()
@@ -263,11 +269,12 @@ def write_batch(
     logs: Iterable[tuple[Any, ...]],
     delta: AggregateDelta,
 ) -> None:
-    """Insert span rows, log rows and the aggregate delta in one transaction (all or nothing)."""
+    """Insert span rows, log rows, their arrival and the aggregate delta in one transaction."""
     conn.execute("BEGIN IMMEDIATE")
     try:
-        conn.executemany(_INSERT_SPAN, spans)
-        conn.executemany(_INSERT_LOG, logs)
+        spans_added = conn.executemany(_INSERT_SPAN, spans).rowcount > 0
+        logs_added = conn.executemany(_INSERT_LOG, logs).rowcount > 0
+        record_arrival(conn, time.time_ns(), spans_added, logs_added)
         if delta:
             _write_delta(conn, delta)
         conn.execute("COMMIT")

@@ -1,10 +1,11 @@
-"""The dashboard's JSON twins under `/api`: the catalog, the map, the services.
+"""The dashboard's JSON twins under `/api`: the home page, the catalog, the map, the services.
 
 Each route calls one function of the catalog package; none holds logic of its own.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException
@@ -16,9 +17,20 @@ from interlock.catalog import (
     service_index,
     service_view,
 )
+from interlock.web.navigation import CHAPTERS, chapter_json
 from interlock.web.state import LoadedCatalog, loaded_catalog
 
 router = APIRouter(prefix="/api", tags=["catalog"])
+
+
+@router.get("/", summary="The home page: the catalog loaded, its findings, the demo's chapters")
+def home(loaded: LoadedCatalog = Depends(loaded_catalog)) -> dict[str, Any]:
+    """What the home page shows, as JSON: its twin, as every page has at `/api` + its path."""
+    return {
+        "catalog": {**asdict(loaded.summary), "loaded_at": loaded.load.loaded_at.isoformat()},
+        "findings": [finding.to_json() for finding in loaded.catalog.findings],
+        "chapters": [chapter_json(chapter) for chapter in CHAPTERS],
+    }
 
 
 @router.get("/catalog", summary="The whole catalog: nodes, edges, findings, files")

@@ -32,7 +32,9 @@ def _environments(data_dir: Path) -> list[dict[str, Any]]:
     return found
 
 
-@router.get("/api/environments", tags=["environments"])
+@router.get("/api/stubs", tags=["environments"])
+# the name it had first, before every page's twin sat at `/api` + the page's path
+@router.get("/api/environments", include_in_schema=False)
 async def environments_json(request: Request) -> list[dict[str, Any]]:
     """Every recorded environment, each piece with its URL, pid, and health right now."""
     return await run_in_threadpool(_environments, request.app.state.settings.data_dir)
