@@ -116,7 +116,8 @@ def test_bad_name_and_bad_port(write_env: WriteEnv) -> None:
 
 
 def test_invalid_yaml_names_the_place(write_env: WriteEnv) -> None:
-    assert _error(write_env, "name: [x\n").startswith("FILE:2:1")
+    """An unclosed bracket is reported where it opens, not where the file ends."""
+    assert _error(write_env, "name: [x\n").startswith("FILE:1:7")
 
 
 def test_catalog_orders_callees_before_callers(write_env: WriteEnv) -> None:

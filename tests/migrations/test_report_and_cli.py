@@ -135,7 +135,8 @@ def test_pyproject_settings_disable_rules_and_set_version(tmp_path: Path) -> Non
     assert 0 == done.returncode
     assert 10 == json.loads(done.stdout)["pg_version"]
     flagged = _interlock(tmp_path, "migrate", "lint", str(folder), "--pg-version", "15")
-    assert "PostgreSQL 15" not in flagged.stdout  # no lock findings left to print
+    assert "notes assume PostgreSQL 15 (from --pg-version)" == flagged.stdout.splitlines()[0]
+    assert "0 error(s), 0 warning(s)" in flagged.stdout  # no lock findings left to print
 
 
 def test_flags_override_pyproject(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -197,29 +198,41 @@ def apply_migrations(url: str, migrations_dir: Path) -> int:
     """Run every up migration of `migrations_dir` in order; returns how many ran.
 
     Each migration runs in one transaction unless its layout says it must not (then each
-    statement runs alone, as `CREATE INDEX CONCURRENTLY` needs).
+    statement runs alone, as `CREATE INDEX CONCURRENTLY` needs). Each is recorded in its
+    tool's history table (golang-migrate's or dbmate's `schema_migrations`, Flyway's
+    `flyway_schema_history`, diesel's), so that the tool and `migrate dry-run` know it applied.
     """
     import psycopg
 
-    from interlock.migrations import read_migrations
+    from interlock.migrations import create_history_table, read_migrations, record_applied
 
     migrations = read_migrations(migrations_dir)
     with psycopg.connect(url, autocommit=True) as conn:
+        recorded = create_history_table(conn, migrations[0].layout)
         for migration in migrations:
             statements = [s.text for s in migration.up.statements]
+            started = time.perf_counter()
             try:
                 if migration.runs_in_transaction:
                     with conn.transaction():
                         for text in statements:
                             conn.execute(text)  # migration SQL, run as written
+                        if recorded:
+                            record_applied(conn, migration, _ms_since(started))
                 else:
                     for text in statements:
                         conn.execute(text)
+                    if recorded:
+                        record_applied(conn, migration, _ms_since(started))
             except psycopg.Error as error:
                 raise UserInputError(
                     f"{migration.up_path}: migration {migration.version} failed: {error}".strip()
                 ) from None
     return len(migrations)
+
+
+def _ms_since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
 
 
 def run_sql_file(url: str, path: Path) -> None:

@@ -13,6 +13,7 @@ from interlock.migrations.config import find_lint_config, find_pyproject, load_l
 from interlock.migrations.layouts import detect_layout, read_migrations
 from interlock.migrations.lint import all_rules, lint_migrations, lint_paths
 from interlock.migrations.model import (
+    ContextNote,
     Finding,
     Layout,
     LintReport,
@@ -35,7 +36,11 @@ if TYPE_CHECKING:
         render_report_fragment,
     )
     from interlock.migrations.dryrun import DryRunReport, dry_run
-    from interlock.migrations.history import split_pending
+    from interlock.migrations.history import (
+        create_history_table,
+        record_applied,
+        split_pending,
+    )
     from interlock.migrations.impact import (
         MigrationImpact,
         ObservedQuery,
@@ -58,6 +63,8 @@ _LAZY = {
     "DryRunReport": "dryrun",
     "dry_run": "dryrun",
     "split_pending": "history",
+    "create_history_table": "history",
+    "record_applied": "history",
     "MigrationImpact": "impact",
     "ObservedQuery": "impact",
     "impact_of_directory": "impact",
@@ -80,6 +87,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "ContextNote",
     "DryRunReport",
     "Finding",
     "Layout",
@@ -96,6 +104,7 @@ __all__ = [
     "SqlSection",
     "Statement",
     "all_rules",
+    "create_history_table",
     "detect_layout",
     "dry_run",
     "find_lint_config",
@@ -110,6 +119,7 @@ __all__ = [
     "observed_queries",
     "parse_section",
     "read_migrations",
+    "record_applied",
     "render_dry_run_html",
     "render_dry_run_text",
     "render_impact_text",

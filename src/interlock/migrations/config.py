@@ -1,25 +1,30 @@
-"""Lint settings read once: flag > `[tool.interlock.migrations]` in pyproject.toml, or the
-`migrations:` of a `kind: Config` document in interlock.yaml > default.
+"""Lint settings read once: flag > `INTERLOCK_PG_VERSION` (the version only) >
+`[tool.interlock.migrations]` in pyproject.toml, or the `migrations:` of a `kind: Config`
+document in interlock.yaml > default.
 
 Keys: `pg_version` (int), `assume_in_transaction` (bool), `disabled_rules` (list of rule ids).
 """
 
 from __future__ import annotations
 
+import os
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from interlock.errors import Position, SourceError
+from interlock.errors import Position, SourceError, UserInputError
 from interlock.migrations.lint import all_rules
-from interlock.migrations.model import LintSettings
+from interlock.migrations.model import DEFAULT_PG_VERSION, LintSettings
 from interlock.migrations.rulebook import ALIASES
 
 if TYPE_CHECKING:
     from interlock.catalog import Document
 
 _KEYS = {"pg_version", "assume_in_transaction", "disabled_rules"}
+PG_VERSION_VARIABLE = "INTERLOCK_PG_VERSION"
+_PG_VERSIONS = range(9, 31)
+_EXPECTED_VERSION = "expected a PostgreSQL major version such as 16 (9 to 30)"
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -49,8 +54,10 @@ def load_lint_settings(
     *,
     pg_version: int | None = None,
     assume_in_transaction: bool | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> LintSettings:
-    """Settings from `pyproject` (a pyproject.toml or an interlock.yaml) with flags laid over them."""
+    """Settings from `pyproject` (a pyproject.toml or an interlock.yaml), then the environment
+    (`INTERLOCK_PG_VERSION`), then flags laid over them."""
     table, place = (
         (_yaml_table(pyproject) if pyproject.suffix in (".yaml", ".yml") else _table(pyproject))
         if pyproject
@@ -60,13 +67,9 @@ def load_lint_settings(
     for key in table:
         if key not in _KEYS:
             raise SourceError(file, place(key), f"unknown key; expected one of {sorted(_KEYS)}")
-    version = table.get("pg_version", 16)
-    if not isinstance(version, int) or isinstance(version, bool) or not 9 <= version <= 30:
-        raise SourceError(
-            file,
-            place("pg_version"),
-            "expected a PostgreSQL major version such as 16",
-        )
+    version = table.get("pg_version", DEFAULT_PG_VERSION)
+    if not isinstance(version, int) or isinstance(version, bool) or version not in _PG_VERSIONS:
+        raise SourceError(file, place("pg_version"), _EXPECTED_VERSION)
     assume = table.get("assume_in_transaction", False)
     if not isinstance(assume, bool):
         raise SourceError(file, place("assume_in_transaction"), "expected true or false")
@@ -76,15 +79,33 @@ def load_lint_settings(
     for index, name in enumerate(disabled):
         if name not in all_rules() and name not in ALIASES:
             raise SourceError(file, place("disabled_rules", index), f"unknown rule {name!r}")
-    if pg_version is not None and not 9 <= pg_version <= 30:
-        raise SourceError("--pg-version", None, "expected a PostgreSQL major version such as 16")
+    version_from = "default"
+    if "pg_version" in table:
+        yaml = pyproject is not None and pyproject.suffix in (".yaml", ".yml")
+        version_from = f"{file} " + (
+            "migrations.pg_version" if yaml else "[tool.interlock.migrations]"
+        )
+    env = os.environ if environ is None else environ
+    if pg_version is not None:
+        version, version_from = _version(pg_version, "--pg-version"), "--pg-version"
+    elif env.get(PG_VERSION_VARIABLE, "").strip():
+        version = _version(env[PG_VERSION_VARIABLE], PG_VERSION_VARIABLE)
+        version_from = PG_VERSION_VARIABLE
     return LintSettings(
-        pg_version=pg_version if pg_version is not None else version,
+        pg_version=version,
         assume_in_transaction=assume_in_transaction
         if assume_in_transaction is not None
         else assume,
         disabled_rules=frozenset(disabled),
+        pg_version_from=version_from,
     )
+
+
+def _version(value: object, source: str) -> int:
+    text = str(value).strip()
+    if not text.isdigit() or int(text) not in _PG_VERSIONS:
+        raise UserInputError(f"{source}={value!r}: {_EXPECTED_VERSION}")
+    return int(text)
 
 
 Place = Callable[..., Position]

@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 
 from interlock.contracts import ContractQuery
+from interlock.migrations.database_url import connect, redact
 from interlock.migrations.history import applied_versions, pending_migrations
 from interlock.migrations.model import Migration, SqlSection
 from interlock.migrations.schema_snapshot import SchemaDifference, diff_schemas, snapshot_schema
@@ -198,8 +199,8 @@ def dry_run(
 ) -> DryRunReport:
     """Apply the pending `migrations` to a copy of the source and measure everything."""
     started = time.perf_counter()
-    report = DryRunReport(source=_redact(source_url), max_lock_ms=max_lock_ms)
-    with psycopg.connect(source_url) as conn:
+    report = DryRunReport(source=redact(source_url), max_lock_ms=max_lock_ms)
+    with connect(source_url) as conn:
         conn.read_only = True
         applied = applied_versions(conn, migrations[0].layout) if migrations else None
     pending = pending_migrations(migrations, applied, from_version)
@@ -423,12 +424,3 @@ def _check_contract(conn: psycopg.Connection[Any], query: ContractQuery) -> Cont
         return ContractCheck(query, str(error).strip().splitlines()[0])
     conn.execute("DEALLOCATE interlock_contract_check")
     return ContractCheck(query, None)
-
-
-def _redact(url: str) -> str:
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    params = conninfo_to_dict(url)
-    if "password" in params:
-        params["password"] = "***"
-    return make_conninfo(**params)  # type: ignore[arg-type]

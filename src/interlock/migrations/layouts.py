@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from interlock.errors import Position, SourceError, UserInputError
-from interlock.migrations.model import Layout, Migration, SqlSection, Transaction
+from interlock.migrations.model import ContextNote, Layout, Migration, SqlSection, Transaction
 from interlock.migrations.parsing import read_text
 
 _FLYWAY = re.compile(r"^(?P<kind>[VU])(?P<version>\d+(?:[._]\d+)*)__(?P<name>.+)\.sql$")
@@ -19,6 +22,12 @@ _GOLANG = re.compile(r"^(?P<version>\d+)_(?P<name>.+)\.(?P<direction>up|down)\.s
 _DBMATE_MARK = re.compile(r"^--\s*migrate:(?P<direction>up|down)\b(?P<options>.*)$", re.M)
 _LEADING_VERSION = re.compile(r"^(?P<version>\d+)[_-]?(?P<name>.*?)(?:\.sql)?$")
 _DIESEL_DIR = re.compile(r"^(?P<version>[\d_-]+?)_(?P<name>.+)$")
+
+# what "no migrations found" says was looked for: every layout this module reads
+LAYOUTS_LOOKED_FOR = (
+    "Flyway V1__name.sql, golang-migrate 1_name.up.sql, dbmate or plain *.sql files, "
+    "diesel <version>_<name>/up.sql folders, or a sqitch.plan"
+)
 
 
 def detect_layout(directory: Path) -> Layout:
@@ -32,20 +41,34 @@ def detect_layout(directory: Path) -> Layout:
         return Layout.golang_migrate
     if any(_FLYWAY.match(f.name) for f in files):
         return Layout.flyway
-    if any(_DBMATE_MARK.search(read_text(f)) for f in files):
+    if any(_DBMATE_MARK.search(_text_or_empty(f)) for f in files):
         return Layout.dbmate
     return Layout.plain
 
 
-def read_migrations(path: Path, *, parse: bool = True) -> list[Migration]:
+def _text_or_empty(file: Path) -> str:
+    """A file's text for layout detection; one that cannot be read is reported when it is read."""
+    try:
+        return read_text(file)
+    except SourceError:
+        return ""
+
+
+def read_migrations(
+    path: Path, *, parse: bool = True, context: list[ContextNote] | None = None
+) -> list[Migration]:
     """The migrations at `path` (a directory, or one file read with its directory's layout).
 
     For a single file, the migrations before it in its directory come first, so that
-    checks can replay them; callers tell the file's own migration by its `up_path`.
+    checks can replay them; callers tell the file's own migration by its `up_path`. The
+    files after it are not read. With `context` (a list), those earlier migrations are only
+    context for the file: their up SQL alone is read, and one that cannot be read is left
+    out with a note added to `context` instead of an error.
     With `parse`, every section is parsed now and SQL that does not parse raises here;
     otherwise each section is parsed when its statements are first read.
+    A directory with no migration in any layout is a `UserInputError`.
     """
-    migrations = _read(path)
+    migrations = _read(path, context)
     if parse:
         for migration in migrations:
             for section in migration.sections:
@@ -53,23 +76,58 @@ def read_migrations(path: Path, *, parse: bool = True) -> list[Migration]:
     return migrations
 
 
-def _read(path: Path) -> list[Migration]:
+def _read(path: Path, context: list[ContextNote] | None) -> list[Migration]:
     if not path.exists():
         raise UserInputError(f"{path}: no such file or directory")
-    directory = path if path.is_dir() else path.parent
-    if path.is_file() and path.name in ("up.sql", "down.sql") and directory.parent.exists():
-        directory = directory.parent
-    if path.is_file() and path.parent.name in ("deploy", "revert", "verify"):
-        directory = path.parent.parent
-    layout = detect_layout(directory)
-    migrations = _READERS[layout](directory)
     if path.is_dir():
+        migrations = _READERS[detect_layout(path)](path, _Scope())
+        if not migrations:
+            raise UserInputError(
+                f"no migrations found under {path} (looked for {LAYOUTS_LOOKED_FOR})"
+            )
         return migrations
-    target = path.resolve()
-    for index, migration in enumerate(migrations):
-        if target in (section.path.resolve() for section in migration.sections):
-            return migrations[: index + 1]
+    directory = path.parent
+    if path.name in ("up.sql", "down.sql") and directory.parent.exists():
+        directory = directory.parent
+    if path.parent.name in ("deploy", "revert", "verify"):
+        directory = path.parent.parent
+    # the readers name each file `directory / ...`, as `path` is named: compared as they are
+    scope = _Scope(path, context)
+    noted = len(context) if context is not None else 0
+    migrations = _READERS[detect_layout(directory)](directory, scope)
+    if migrations and path in (section.path for section in migrations[-1].sections):
+        return migrations
+    if context is not None:
+        del context[noted:]  # the file is none of them: they were no context for it
     return [_single_file(path)]
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """Which migrations a reader reads: all of a directory, or those up to a `target` file.
+
+    With `context`, the migrations before the target are read as its context only: their
+    up SQL alone, and one that cannot be read is left out with a note.
+    """
+
+    target: Path | None = None
+    context: list[ContextNote] | None = None
+
+    @contextmanager
+    def reading(self, files: tuple[Path | None, ...]) -> Iterator[bool]:
+        """Around reading one migration of `files`: yields whether it is read as context only;
+        a `SourceError` in such a migration becomes a note and the migration is left out."""
+        if self.context is None or self.target in files:
+            yield False
+            return
+        try:
+            yield True
+        except SourceError as error:
+            self.context.append(ContextNote.of(error))
+
+    def reached(self, files: tuple[Path | None, ...]) -> bool:
+        """True once the target's migration is read: the files after it are not wanted."""
+        return self.target is not None and self.target in files
 
 
 def _single_file(path: Path) -> Migration:
@@ -105,27 +163,30 @@ def _diesel_folders(directory: Path) -> list[Path]:
     return [directory / name for name in names if (directory / name / "up.sql").is_file()]
 
 
-def _read_plain(directory: Path) -> list[Migration]:
+def _read_plain(directory: Path, scope: _Scope) -> list[Migration]:
     files = sorted(_sql_files(directory), key=lambda f: _natural_key(f.name))
-    migrations = []
+    migrations: list[Migration] = []
     for file in files:
         match = _LEADING_VERSION.match(file.name)
         version = match["version"] if match and match["version"] else file.stem
         name = match["name"] if match and match["name"] else file.stem
-        migrations.append(
-            Migration(
-                version=version,
-                name=name,
-                up=_sql_file(file),
-                down=None,
-                transaction=Transaction.never,
-                layout=Layout.plain,
+        with scope.reading((file,)):
+            migrations.append(
+                Migration(
+                    version=version,
+                    name=name,
+                    up=_sql_file(file),
+                    down=None,
+                    transaction=Transaction.never,
+                    layout=Layout.plain,
+                )
             )
-        )
+        if scope.reached((file,)):
+            break
     return migrations
 
 
-def _read_flyway(directory: Path) -> list[Migration]:
+def _read_flyway(directory: Path, scope: _Scope) -> list[Migration]:
     ups: dict[str, tuple[str, Path]] = {}
     undos: dict[str, Path] = {}
     for file in _sql_files(directory):
@@ -139,20 +200,23 @@ def _read_flyway(directory: Path) -> list[Migration]:
             ups[version] = (match["name"], file)
         else:
             undos[version] = file
-    migrations = []
+    migrations: list[Migration] = []
     for version in sorted(ups, key=_version_key):
         name, file = ups[version]
         undo = undos.get(version)
-        migrations.append(
-            Migration(
-                version=version,
-                name=name.replace("_", " "),
-                up=_sql_file(file),
-                down=_sql_file(undo) if undo else None,
-                transaction=_flyway_transaction(file),
-                layout=Layout.flyway,
+        with scope.reading((file, undo)) as context_only:
+            migrations.append(
+                Migration(
+                    version=version,
+                    name=name.replace("_", " "),
+                    up=_sql_file(file),
+                    down=_sql_file(undo) if undo and not context_only else None,
+                    transaction=_flyway_transaction(file),
+                    layout=Layout.flyway,
+                )
             )
-        )
+        if scope.reached((file, undo)):
+            break
     return migrations
 
 
@@ -167,7 +231,7 @@ def _flyway_transaction(file: Path) -> Transaction:
     return Transaction.always
 
 
-def _read_golang_migrate(directory: Path) -> list[Migration]:
+def _read_golang_migrate(directory: Path, scope: _Scope) -> list[Migration]:
     found: dict[int, dict[str, Path]] = {}
     names: dict[int, str] = {}
     for file in _sql_files(directory):
@@ -180,42 +244,52 @@ def _read_golang_migrate(directory: Path) -> list[Migration]:
             _duplicate(str(version), file, pair[match["direction"]])
         pair[match["direction"]] = file
         names[version] = match["name"]
-    migrations = []
+    migrations: list[Migration] = []
     for version in sorted(found):
         pair = found[version]
-        if "up" not in pair:
+        if "up" not in pair and scope.target in (None, pair["down"]):
             raise SourceError(str(pair["down"]), None, "a down migration with no up migration")
-        migrations.append(
-            Migration(
-                version=str(version),
-                name=names[version],
-                up=_sql_file(pair["up"]),
-                down=_sql_file(pair["down"]) if "down" in pair else None,
-                transaction=Transaction.multi_statement,
-                layout=Layout.golang_migrate,
+        if "up" not in pair:
+            continue  # not the file asked about, and nothing to replay
+        files = (pair["up"], pair.get("down"))
+        with scope.reading(files) as context_only:
+            migrations.append(
+                Migration(
+                    version=str(version),
+                    name=names[version],
+                    up=_sql_file(pair["up"]),
+                    down=_sql_file(pair["down"]) if "down" in pair and not context_only else None,
+                    transaction=Transaction.multi_statement,
+                    layout=Layout.golang_migrate,
+                )
             )
-        )
+        if scope.reached(files):
+            break
     return migrations
 
 
-def _read_dbmate(directory: Path) -> list[Migration]:
+def _read_dbmate(directory: Path, scope: _Scope) -> list[Migration]:
     files = sorted(_sql_files(directory), key=lambda f: _natural_key(f.name))
-    migrations = []
+    migrations: list[Migration] = []
     for file in files:
-        text = read_text(file)
-        sections, in_transaction = _dbmate_sections(file, text)
-        match = _LEADING_VERSION.match(file.name)
-        migrations.append(
-            Migration(
-                version=match["version"] if match and match["version"] else file.stem,
-                name=match["name"] if match and match["name"] else file.stem,
-                up=sections["up"],
-                down=sections.get("down"),
-                transaction=Transaction.always if in_transaction else Transaction.never,
-                layout=Layout.dbmate,
-            )
-        )
+        with scope.reading((file,)):
+            migrations.append(_dbmate_migration(file))
+        if scope.reached((file,)):
+            break
     return migrations
+
+
+def _dbmate_migration(file: Path) -> Migration:
+    sections, in_transaction = _dbmate_sections(file, read_text(file))
+    match = _LEADING_VERSION.match(file.name)
+    return Migration(
+        version=match["version"] if match and match["version"] else file.stem,
+        name=match["name"] if match and match["name"] else file.stem,
+        up=sections["up"],
+        down=sections.get("down"),
+        transaction=Transaction.always if in_transaction else Transaction.never,
+        layout=Layout.dbmate,
+    )
 
 
 def _dbmate_sections(file: Path, text: str) -> tuple[dict[str, SqlSection], bool]:
@@ -239,7 +313,7 @@ def _dbmate_sections(file: Path, text: str) -> tuple[dict[str, SqlSection], bool
     return sections, in_transaction
 
 
-def _read_sqitch(directory: Path) -> list[Migration]:
+def _read_sqitch(directory: Path, scope: _Scope) -> list[Migration]:
     plan = directory / "sqitch.plan"
     migrations: list[Migration] = []
     seen: set[str] = set()
@@ -259,37 +333,44 @@ def _read_sqitch(directory: Path) -> list[Migration]:
             )
         revert = directory / "revert" / f"{name}.sql"
         verify = directory / "verify" / f"{name}.sql"
-        migrations.append(
-            Migration(
-                version=str(len(migrations) + 1),
-                name=name,
-                up=_sql_file(deploy),
-                down=_sql_file(revert) if revert.is_file() else None,
-                # sqitch runs each script as written; scripts carry their own BEGIN/COMMIT
-                transaction=Transaction.never,
-                layout=Layout.sqitch,
-                verify=_sql_file(verify) if verify.is_file() else None,
+        with scope.reading((deploy, revert, verify)) as context_only:
+            migrations.append(
+                Migration(
+                    version=str(len(seen)),
+                    name=name,
+                    up=_sql_file(deploy),
+                    down=_sql_file(revert) if revert.is_file() and not context_only else None,
+                    # sqitch runs each script as written; scripts carry their own BEGIN/COMMIT
+                    transaction=Transaction.never,
+                    layout=Layout.sqitch,
+                    verify=_sql_file(verify) if verify.is_file() and not context_only else None,
+                )
             )
-        )
+        if scope.reached((deploy, revert, verify)):
+            break
     return migrations
 
 
-def _read_diesel(directory: Path) -> list[Migration]:
+def _read_diesel(directory: Path, scope: _Scope) -> list[Migration]:
     folders = _diesel_folders(directory)
-    migrations = []
+    migrations: list[Migration] = []
     for folder in folders:
         match = _DIESEL_DIR.match(folder.name)
         down = folder / "down.sql"
-        migrations.append(
-            Migration(
-                version=match["version"] if match else folder.name,
-                name=match["name"] if match else folder.name,
-                up=_sql_file(folder / "up.sql"),
-                down=_sql_file(down) if down.is_file() else None,
-                transaction=_diesel_transaction(folder),
-                layout=Layout.diesel,
+        files = (folder / "up.sql", down)
+        with scope.reading(files) as context_only:
+            migrations.append(
+                Migration(
+                    version=match["version"] if match else folder.name,
+                    name=match["name"] if match else folder.name,
+                    up=_sql_file(folder / "up.sql"),
+                    down=_sql_file(down) if down.is_file() and not context_only else None,
+                    transaction=_diesel_transaction(folder),
+                    layout=Layout.diesel,
+                )
             )
-        )
+        if scope.reached(files):
+            break
     return migrations
 
 
@@ -308,7 +389,7 @@ def _duplicate(version: str, file: Path, other: Path) -> None:
     raise SourceError(str(file), None, f"version {version} is also used by {other.name}")
 
 
-_READERS = {
+_READERS: dict[Layout, Callable[[Path, _Scope], list[Migration]]] = {
     Layout.plain: _read_plain,
     Layout.flyway: _read_flyway,
     Layout.golang_migrate: _read_golang_migrate,

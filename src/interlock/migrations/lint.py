@@ -18,10 +18,12 @@ from typing import Any
 from pglast import enums
 
 # importing the rule families registers their rules
+from interlock.errors import SourceError
 from interlock.migrations import rules_breaking, rules_hygiene, rules_locks  # noqa: F401
 from interlock.migrations.forked import ForkError, can_fork, run_forked
 from interlock.migrations.layouts import read_migrations
 from interlock.migrations.model import (
+    ContextNote,
     Finding,
     LintReport,
     LintSettings,
@@ -71,10 +73,14 @@ def lint_paths(paths: Sequence[Path], settings: LintSettings, *, workers: int = 
 def _lint_path(path: Path, settings: LintSettings, report: LintReport, workers: int) -> None:
     # the parse trees are freed as each migration is linted, before bulk_parsing turns the
     # collector back on
-    migrations = read_migrations(path, parse=False)
     if not path.is_dir():
+        # the migrations before the file are its context: their problems are notes, not errors
+        notes: list[ContextNote] = []
+        migrations = read_migrations(path, parse=False, context=notes)
+        _add_notes(report, (ContextNote(_display(Path(n.file)), n.message) for n in notes))
         lint_migrations(migrations, settings, report, targets=migrations[-1:], release=True)
         return
+    migrations = read_migrations(path, parse=False)
     runs = _runs([len(m.up.sql) for m in migrations], workers if can_fork() else 1)
     if len(runs) == 1:
         lint_migrations(migrations, settings, report, release=True)
@@ -89,6 +95,12 @@ def _lint_path(path: Path, settings: LintSettings, report: LintReport, workers: 
         report.files += part.files
         report.statements += part.statements
         report.findings.extend(part.findings)
+        _add_notes(report, part.notes)
+
+
+def _add_notes(report: LintReport, notes: Iterable[ContextNote]) -> None:
+    """Each note once: several files of one directory share their context."""
+    report.notes.extend(note for note in notes if note not in report.notes)
 
 
 def _lint_run(migrations: Sequence[Migration], start: int, settings: LintSettings) -> LintReport:
@@ -143,7 +155,13 @@ def lint_migrations(
                 for section in migration.sections:
                     section.release()
         else:
-            for tree in migration.up.trees(SCHEMA_KINDS):
+            try:
+                trees = migration.up.trees(SCHEMA_KINDS)
+            except SourceError as error:  # context only: the file linted is not at fault
+                note = ContextNote.of(error)
+                _add_notes(report, [ContextNote(_display(Path(note.file)), note.message)])
+                continue
+            for tree in trees:
                 schema.apply_tree(tree, migration.version)
     return report
 

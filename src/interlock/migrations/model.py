@@ -214,13 +214,35 @@ class Finding:
 _finding_fields = attrgetter(*(f.name for f in fields(Finding)))
 
 
+DEFAULT_PG_VERSION = 16
+
+
 @dataclass(frozen=True)
 class LintSettings:
-    """How to lint: the target PostgreSQL major version, transaction assumption, rules off."""
+    """How to lint: the target PostgreSQL major version, transaction assumption, rules off.
 
-    pg_version: int = 16
+    `pg_version_from` says where the version came from (a flag, a variable, a file, or the
+    default), so that a report can say which version its notes assume and why.
+    """
+
+    pg_version: int = DEFAULT_PG_VERSION
     assume_in_transaction: bool = False
     disabled_rules: frozenset[str] = frozenset()
+    pg_version_from: str = "default"
+
+
+@dataclass(frozen=True)
+class ContextNote:
+    """A problem in a migration read only as context for the file linted (replayed for its
+    schema): not that file's finding, and no reason to stop."""
+
+    file: str
+    message: str  # with the line and column when known: "3:1: SQL does not parse: ..."
+
+    @classmethod
+    def of(cls, error: SourceError) -> ContextNote:
+        where = str(error.position)
+        return cls(error.file, f"{where}: {error.message}" if where else error.message)
 
 
 @dataclass
@@ -231,6 +253,7 @@ class LintReport:
     findings: list[Finding] = field(default_factory=list)
     files: int = 0
     statements: int = 0
+    notes: list[ContextNote] = field(default_factory=list)
 
     @property
     def errors(self) -> int:

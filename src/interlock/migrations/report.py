@@ -11,7 +11,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from interlock import __version__
-from interlock.migrations.model import Finding, LintReport, Severity
+from interlock.migrations.model import Finding, LintReport, LintSettings, Severity
 from interlock.migrations.rulebook import Rule
 
 if TYPE_CHECKING:
@@ -43,10 +43,26 @@ def _facts(finding: Finding) -> str:
     return f"lock {finding.lock}" + (f", {', '.join(effects)}" if effects else "")
 
 
+def version_note(settings: LintSettings) -> str:
+    """Which PostgreSQL the lock and rewrite notes hold for, where that came from, how to change it."""
+    source = settings.pg_version_from
+    how = {"default": "--pg-version to change", "--pg-version": "from --pg-version"}.get(
+        source, f"from {source}; --pg-version to change"
+    )
+    return f"notes assume PostgreSQL {settings.pg_version} ({how})"
+
+
 def render_text(report: LintReport, console: Console) -> None:
     """Findings grouped by file, each with its lock facts, why, and what to do instead."""
     from rich.markup import escape  # Rich loads only for text output
 
+    console.print(f"[dim]{escape(version_note(report.settings))}[/]")
+    for note in report.notes:
+        console.print(
+            f"[yellow]note[/]  {escape(note.file)}: {escape(note.message)} "
+            "(read only as context for the file linted; left out of the schema replay)",
+            highlight=False,
+        )
     by_file: dict[str, list[Finding]] = defaultdict(list)
     for finding in report.findings:
         by_file[finding.file].append(finding)
@@ -61,7 +77,7 @@ def render_text(report: LintReport, console: Console) -> None:
             )
             facts = _facts(f)
             if facts:
-                console.print(f"      [dim]{facts} (PostgreSQL {report.settings.pg_version})[/]")
+                console.print(f"      [dim]{facts}[/]")
             console.print(f"      why: {f.why}", markup=False)
             console.print(f"      instead: {f.instead}", markup=False)
         console.print()
@@ -77,6 +93,7 @@ def to_json(report: LintReport) -> dict[str, Any]:
     writes a dataclass as an object of its fields, which is what `Finding.to_dict` gives."""
     return {
         "pg_version": report.settings.pg_version,
+        "pg_version_from": report.settings.pg_version_from,
         "assume_in_transaction": report.settings.assume_in_transaction,
         "summary": {
             "errors": report.errors,
@@ -85,6 +102,7 @@ def to_json(report: LintReport) -> dict[str, Any]:
             "statements": report.statements,
         },
         "findings": report.findings,
+        "notes": [{"file": n.file, "message": n.message} for n in report.notes],
     }
 
 
@@ -146,6 +164,21 @@ def to_sarif(report: LintReport, rules: dict[str, Rule]) -> dict[str, Any]:
                     }
                 },
                 "results": results,
+                "invocations": [
+                    {
+                        "executionSuccessful": True,
+                        "toolExecutionNotifications": [
+                            {
+                                "level": "warning",
+                                "message": {"text": f"{n.message} (context only)"},
+                                "locations": [
+                                    {"physicalLocation": {"artifactLocation": _artifact(n.file)}}
+                                ],
+                            }
+                            for n in report.notes
+                        ],
+                    }
+                ],
             }
         ],
     }
@@ -169,7 +202,11 @@ def _escape_property(text: str) -> str:
 
 def to_github(report: LintReport) -> str:
     """GitHub Actions workflow commands: one `::error` / `::warning` line per finding."""
-    lines = []
+    lines = [
+        f"::warning file={_escape_property(n.file)},title=context::"
+        f"{_escape_data(n.message)} (read only as context; left out of the schema replay)"
+        for n in report.notes
+    ]
     for f in report.findings:
         facts = _facts(f)
         message = f"{f.message}. {facts + '. ' if facts else ''}{f.why}\nInstead: {f.instead}"

@@ -84,7 +84,14 @@ def adding_field_with_default(ctx: StatementContext, node: Any) -> Iterator[Hit]
                 f"before PostgreSQL 11 any default on new column {cmd.def_.colname!r} rewrites the table",
                 rewrite,
                 where,
+                instead=_DEFAULT_BEFORE_11,
             )
+
+
+_DEFAULT_BEFORE_11 = (
+    "Before PostgreSQL 11 even a constant default rewrites: add the column with no default, "
+    "then ALTER COLUMN ... SET DEFAULT for new rows, then backfill existing rows in small batches."
+)
 
 
 @rule(
@@ -139,9 +146,23 @@ def adding_not_nullable_field(ctx: StatementContext, node: Any) -> Iterator[Hit]
         )
         if proven and ctx.pg_version >= 12:
             continue
+        if ctx.pg_version < 12:
+            # before 12 SET NOT NULL scans even with a validated CHECK: the CHECK is the way
+            yield Hit(
+                f"SET NOT NULL on {column!r} scans the table (before PostgreSQL 12 even with a validated CHECK)",
+                LockFacts(ACCESS_EXCLUSIVE, scans=True),
+                instead=_NOT_NULL_BEFORE_12,
+            )
+            continue
         yield Hit(
             f"SET NOT NULL on {column!r} scans the table", LockFacts(ACCESS_EXCLUSIVE, scans=True)
         )
+
+
+_NOT_NULL_BEFORE_12 = (
+    "Before PostgreSQL 12 keep the constraint instead: ADD CONSTRAINT c CHECK (col IS NOT NULL) "
+    "NOT VALID, then VALIDATE CONSTRAINT c in a later transaction, and do not SET NOT NULL."
+)
 
 
 @rule(
@@ -383,7 +404,17 @@ def concurrent_in_transaction(ctx: StatementContext, node: Any) -> Iterator[Hit]
 )
 def require_concurrent_reindex(ctx: StatementContext, node: Any) -> Iterator[Hit]:
     if not _is_concurrent(node):
-        yield Hit("REINDEX blocks writes and index readers", LockFacts(SHARE, rewrites=True))
+        yield Hit(
+            "REINDEX blocks writes and index readers",
+            LockFacts(SHARE, rewrites=True),
+            instead=None if ctx.pg_version >= 12 else _REINDEX_BEFORE_12,
+        )
+
+
+_REINDEX_BEFORE_12 = (
+    "REINDEX CONCURRENTLY needs PostgreSQL 12: CREATE INDEX CONCURRENTLY a copy, "
+    "DROP INDEX CONCURRENTLY the old one, then rename the copy (outside a transaction)."
+)
 
 
 @rule(

@@ -22,6 +22,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from interlock.errors import UserInputError
+from interlock.migrations.database_url import connect, redact
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def database_url(url: str, dbname: str) -> str:
 def source_name(url: str) -> str:
     name = conninfo_to_dict(url).get("dbname")
     if not name:
-        raise UserInputError(f"{url}: the database URL names no database")
+        raise UserInputError(f"--database-url {redact(url)!r}: the URL names no database")
     return str(name)
 
 
@@ -58,7 +59,7 @@ def make_copy(
     admin = database_url(source_url, "postgres")
     started = time.perf_counter()
     whole = sample_percent is None and not masks
-    with psycopg.connect(admin, autocommit=True) as conn:
+    with connect(admin, autocommit=True) as conn:
         others = conn.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
             (source,),
@@ -76,9 +77,16 @@ def make_copy(
                     "template",
                     time.perf_counter() - started,
                 )
-            except psycopg.errors.ObjectInUse:
-                pass  # someone connected in between: fall back to a dump
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(scratch)))
+            except (psycopg.errors.ObjectInUse, psycopg.errors.InsufficientPrivilege):
+                pass  # someone connected in between, or not the source's owner: a dump
+        try:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(scratch)))
+        except psycopg.errors.InsufficientPrivilege:
+            user = conninfo_to_dict(source_url).get("user", "this user")
+            raise UserInputError(
+                f"--database-url {redact(source_url)!r}: {user} may not create databases there "
+                "(the dry run makes its scratch copy beside the source)"
+            ) from None
     target_url = database_url(source_url, scratch)
     try:
         rows = _dump_copy(source_url, target_url, sample_percent, masks)
@@ -89,7 +97,7 @@ def make_copy(
 
 
 def drop_copy(source_url: str, scratch: str) -> None:
-    with psycopg.connect(database_url(source_url, "postgres"), autocommit=True) as conn:
+    with connect(database_url(source_url, "postgres"), autocommit=True) as conn:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(scratch))
         )
