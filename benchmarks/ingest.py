@@ -282,6 +282,11 @@ def main() -> int:
         default=0,
         help="after the ingest, grow the store to this many spans (e.g. 10000000) and time the queries again",
     )
+    parser.add_argument(
+        "--clickhouse",
+        action="store_true",
+        help="then send the same batches to a collector on the ClickHouse store (chdb) and compare",
+    )
     args = parser.parse_args()
     data = Path(tempfile.mkdtemp(prefix="interlock-ingest-"))
     try:
@@ -382,7 +387,76 @@ def run(args: argparse.Namespace, data: Path) -> int:
         )
     verdict = "PASS" if stored_rate >= GOAL_SPANS_PER_S and on_disk == sent else "MISS"
     print(verdict)
+    if args.clickhouse:
+        run_clickhouse(args, data, batches, stored_rate, data / "spans.db")
     return 0 if verdict == "PASS" else 1
+
+
+def run_clickhouse(
+    args: argparse.Namespace, data: Path, batches: list[bytes], sqlite_rate: float, sqlite: Path
+) -> None:
+    """The same batches into the ClickHouse store (chdb in the collector's process)."""
+    url = f"chdb://{data / 'clickhouse'}?database=otel"
+    interlock = [sys.executable, "-m", "interlock"]
+    subprocess.run([*interlock, "telemetry", "init-store", "--span-store", url], check=True)
+    port = free_port()
+    collector = subprocess.Popen(
+        [*interlock, "collector", "--port", str(port), "--span-store", url],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port)
+        base = f"http://127.0.0.1:{port}"
+        start = time.perf_counter()
+        sent, retries = send_all(f"{base}/v1/traces", batches, args.connections)
+        while httpx.get(f"{base}/healthz").json()["spans_stored"] < sent:
+            time.sleep(0.02)
+        stored_s = time.perf_counter() - start
+        cpu = sum(collector_cpu(collector.pid))
+    finally:
+        collector.send_signal(signal.SIGINT)
+        collector.wait(timeout=60)
+    from interlock.telemetry.clickhouse_store import ClickHouseSpanStore
+
+    store = ClickHouseSpanStore(url)
+    try:
+        on_disk = int(store._conn.rows("SELECT count() FROM otel.otel_traces")[0][0])
+        ids = [
+            r[0]
+            for r in store._conn.rows(
+                "SELECT TraceId FROM otel.otel_traces ORDER BY rand() LIMIT 200"
+            )
+        ]
+        lookup_ms = []
+        for trace_id in ids:
+            began = time.perf_counter()
+            store.get_trace(trace_id)
+            lookup_ms.append((time.perf_counter() - began) * 1000)
+        began = time.perf_counter()
+        now = time.time_ns()
+        observed_edges(store, now - 15 * 60 * 1_000_000_000, now)
+        map_ms = (time.perf_counter() - began) * 1000
+        size = int(
+            store._conn.rows(
+                "SELECT sum(bytes_on_disk) FROM system.parts WHERE database = 'otel' AND active"
+            )[0][0]
+        )
+    finally:
+        store.close()
+    rate = sent / stored_s
+    print(
+        f"stored in ClickHouse (chdb, one collector process): {rate:,.0f} spans/s "
+        f"(SQLite above: {sqlite_rate:,.0f}); {retries} retries after 503; collector CPU {cpu:.1f} s"
+    )
+    print(f"lost: {sent - on_disk} of {sent}")
+    print(
+        f"with {on_disk:,} spans in ClickHouse: trace by id p50 {statistics.median(lookup_ms):.2f} ms, "
+        f"p99 {sorted(lookup_ms)[int(len(lookup_ms) * 0.99) - 1]:.2f} ms; 15-minute service map {map_ms:.1f} ms"
+    )
+    print(
+        f"bytes per span on disk: ClickHouse {size / on_disk:.0f} (all tables and views), "
+        f"SQLite {sqlite.stat().st_size / max(1, on_disk):.0f}"
+    )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 import signal
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import replace
 from typing import Any
 
 import uvicorn
@@ -17,25 +18,28 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from interlock import __version__
-from interlock.broker import broker_router
+from interlock.broker import mount_broker
 from interlock.catalog import catalog_summary, load_catalog
 from interlock.contracts import index_contracts
 from interlock.errors import UserInputError
-from interlock.incidents import mount_incidents
+from interlock.incidents import IncidentSettings, load_incident_settings, mount_incidents
 from interlock.ports import check_can_listen
 from interlock.settings import Settings
 from interlock.store import create_engine_for, record_catalog_load, upgrade_database
-from interlock.telemetry import mount_telemetry
+from interlock.telemetry import TelemetrySettings, mount_telemetry
 from interlock.web import (
     STATIC,
     LoadedCatalog,
     api_router,
+    broker_pages_router,
+    chaos_router,
     contracts_router,
     envs_router,
     incidents_router,
     install_error_pages,
     migrations_router,
     pages_router,
+    perf_router,
     traces_router,
 )
 
@@ -56,17 +60,28 @@ def create_app(settings: Settings) -> FastAPI:
     # the Pact Broker API, OTLP intake (/v1/traces, /v1/logs), alert intake (/api/alerts).
     app.include_router(api_router)
     app.include_router(pages_router)
+    app.include_router(broker_pages_router)  # before contracts: /contracts/matrix/{p}
     app.include_router(contracts_router)
     app.include_router(migrations_router)
     app.include_router(envs_router)
     app.include_router(traces_router)  # trace search, waterfall, live map, RED, RCA pages
-    app.include_router(broker_router)  # the Pact Broker API under /broker
-    mount_telemetry(app, settings.data_dir)  # /v1/traces, /v1/logs; the span store on app.state
+    mount_broker(app)  # the Pact Broker API under /broker, webhooks, retention
+    mount_telemetry(app, settings.data_dir, _telemetry_settings(settings))  # /v1/traces, /v1/logs
     app.include_router(incidents_router)  # incident list and page, JSON twins, postmortem
+    app.include_router(perf_router)  # load test runs, a run's histograms, comparisons
+    app.include_router(chaos_router)  # chaos experiment journals
     mount_incidents(app)  # /api/alerts/..., /api/changes, /metrics; the incident desk
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     install_error_pages(app)
     return app
+
+
+def _telemetry_settings(settings: Settings) -> TelemetrySettings:
+    """The span store's settings: INTERLOCK_TELEMETRY_* variables, and the `span_store` URL."""
+    telemetry = TelemetrySettings(data_dir=settings.data_dir).with_environment()
+    if settings.span_store:
+        telemetry = replace(telemetry, database_url=settings.span_store)
+    return telemetry
 
 
 def load_state(settings: Settings, engine: Engine) -> LoadedCatalog:
@@ -105,6 +120,7 @@ def check_settings(settings: Settings) -> None:
     if not settings.catalog_dir.is_dir():
         raise UserInputError(f"catalog directory {settings.catalog_dir} does not exist")
     upgrade_database(settings.database_url)
+    load_incident_settings(settings.catalog_dir, IncidentSettings())  # its `incidents:` Config
     check_can_listen(
         settings.host,
         settings.port,

@@ -28,6 +28,7 @@ SOURCES: dict[str, tuple[str, str, str]] = {
     "data_dir": ("INTERLOCK_DATA_DIR", "data-dir", "--data-dir"),
     "database_url": ("INTERLOCK_DATABASE_URL", "database-url", "--database-url"),
     "catalog_dir": ("INTERLOCK_CATALOG_DIR", "catalog-dir", "--catalog"),
+    "span_store": ("INTERLOCK_SPAN_STORE", "span-store", "--span-store"),
 }
 
 
@@ -40,6 +41,9 @@ class Settings:
     data_dir: Path = DEFAULT_DATA_DIR
     database_url: str = ""  # empty: the SQLite file under `data_dir`
     catalog_dir: Path = Path(".")
+    # traces, logs and metrics: empty is SQLite under `data_dir`; else postgresql://...,
+    # clickhouse://host:8123/db or chdb:///dir
+    span_store: str = ""
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -60,6 +64,7 @@ def load_settings(
     data_dir: Path | None = None,
     database_url: str | None = None,
     catalog_dir: Path | None = None,
+    span_store: str | None = None,
     environ: Mapping[str, str] | None = None,
     cwd: Path | None = None,
 ) -> Settings:
@@ -76,6 +81,7 @@ def load_settings(
         "data_dir": data_dir,
         "database_url": database_url,
         "catalog_dir": catalog_dir,
+        "span_store": span_store,
     }
     project = _PyprojectSection.read(base / "pyproject.toml")
 
@@ -99,6 +105,7 @@ def load_settings(
         data_dir=chosen_data_dir,
         database_url=pick("database_url", _database_url) or "",
         catalog_dir=pick("catalog_dir", _path(base)) or base,
+        span_store=pick("span_store", _span_store) or "",
     )
 
 
@@ -130,6 +137,26 @@ def _database_url(value: Any, source: str) -> str:
         raise UserInputError(
             f"{source}={value!r}: expected a database URL such as "
             "sqlite:///path/interlock.db or postgresql://user@host:5432/interlock"
+        )
+    return str(value)
+
+
+SPAN_STORE_SCHEMES = (
+    "postgresql",
+    "postgres",
+    "clickhouse",
+    "clickhouse+https",
+    "clickhouses",
+    "chdb",
+)
+
+
+def _span_store(value: Any, source: str) -> str:
+    scheme = str(value).partition("://")[0] if isinstance(value, str) else ""
+    if scheme not in SPAN_STORE_SCHEMES or "://" not in str(value):
+        raise UserInputError(
+            f"{source}={value!r}: expected a span store URL such as "
+            "postgresql://user@host:5432/interlock, clickhouse://host:8123/otel or chdb:///path"
         )
     return str(value)
 

@@ -66,6 +66,19 @@ def collector(start_collector: Callable[..., RunningCollector]) -> RunningCollec
     return start_collector()
 
 
+@pytest.fixture(scope="session")
+def chdb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The one chdb data directory of this test process (chdb opens one per process)."""
+    return tmp_path_factory.mktemp("chdb")
+
+
+@pytest.fixture
+def clickhouse_url(chdb_dir: Path, request: pytest.FixtureRequest) -> str:
+    """A `chdb://` span store URL with a database of this test's own (no schema yet)."""
+    name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name)[:60]
+    return f"chdb://{chdb_dir}?database={name}_{abs(hash(request.node.nodeid)) % 10**6}"
+
+
 @pytest.fixture
 def conformance_dir() -> Path:
     """The OTLP/JSON example payloads published with opentelemetry-proto."""

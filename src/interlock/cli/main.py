@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "collector": "telemetry",
     "traces": "telemetry",
     "logs": "telemetry",
+    "telemetry": "telemetry_store",
     "rca": "rca",
     "incidents": "incidents",
     "change": "incidents",

@@ -6,11 +6,12 @@
 from __future__ import annotations
 
 import os
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import uvicorn
 from fastapi import FastAPI
 
+from interlock.errors import UserInputError
 from interlock.telemetry.intake import mount_telemetry
 from interlock.telemetry.settings import TelemetrySettings
 from interlock.telemetry.store import SpanStore
@@ -42,13 +43,54 @@ def collector_store(app: FastAPI) -> SpanStore:
     return store
 
 
-def run_collector(settings: TelemetrySettings, host: str = "127.0.0.1", port: int = 4318) -> None:
+def run_collector(
+    settings: TelemetrySettings, host: str = "127.0.0.1", port: int = 4318, workers: int = 1
+) -> None:
     """Serve the collector until interrupted; the store is flushed and closed on the way out.
 
     With SQLite the spans are written by a second process (`writer_process`), so that the
     standalone collector ingests on two cores; `INTERLOCK_TELEMETRY_WRITER_PROCESS=0` keeps
-    the writer a thread of the one process.
+    the writer a thread of the one process. With `workers` > 1 (a PostgreSQL or ClickHouse
+    server behind), that many processes share the port, each writing its batches directly.
     """
+    check_workers(settings, workers)
+    if workers > 1:
+        os.environ.update(settings_environment(settings))  # the workers read them back
+        uvicorn.run(
+            "interlock.telemetry.collector:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+        )
+        return
     if _WRITER_PROCESS_VARIABLE not in os.environ:
         settings = replace(settings, writer_process=True)
     uvicorn.run(create_collector_app(settings), host=host, port=port, log_level="warning")
+
+
+def check_workers(settings: TelemetrySettings, workers: int) -> None:
+    """UserInputError unless `workers` processes can share the store of `settings`."""
+    if workers < 1:
+        raise UserInputError(f"--workers {workers}: expected 1 or more")
+    url = settings.database_url
+    if workers > 1 and not url.startswith(("postgresql://", "postgres://", "clickhouse")):
+        store = "chdb (one process holds its directory)" if url else "SQLite (one writer)"
+        raise UserInputError(
+            f"--workers {workers}: {store} cannot take writes from several processes; "
+            "use --span-store postgresql://... or clickhouse://host:8123/db"
+        )
+
+
+def settings_environment(settings: TelemetrySettings) -> dict[str, str]:
+    """`settings` as the INTERLOCK_TELEMETRY_* variables that `with_environment` reads."""
+    return {
+        f"INTERLOCK_TELEMETRY_{f.name.upper()}": str(getattr(settings, f.name))
+        for f in fields(settings)
+    }
+
+
+def app_from_environment() -> FastAPI:
+    """The collector app of one worker process, from the variables its parent set."""
+    return create_collector_app(TelemetrySettings().with_environment())

@@ -1,4 +1,4 @@
-"""OTLP/HTTP intake: `POST /v1/traces` and `POST /v1/logs`, protobuf or JSON, plain or gzip.
+"""OTLP/HTTP intake: `POST /v1/traces`, `/v1/logs` and `/v1/metrics`, protobuf or JSON, plain or gzip.
 
 Decodes, answers in the request's encoding, and hands the data to a `SpanStore` queue.
 """
@@ -15,6 +15,8 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from interlock.errors import UserInputError
+from interlock.telemetry.clickhouse_connection import is_clickhouse_url
+from interlock.telemetry.metric_store import MetricStore
 from interlock.telemetry.otlp import (
     Decoded,
     PayloadError,
@@ -25,6 +27,11 @@ from interlock.telemetry.otlp import (
     success_body,
 )
 from interlock.telemetry.otlp_json import decode_logs_json, decode_traces_json
+from interlock.telemetry.otlp_metrics import (
+    decode_metrics_json,
+    decode_metrics_protobuf,
+    metrics_success_body,
+)
 from interlock.telemetry.settings import TelemetrySettings
 from interlock.telemetry.sqlite_store import SQLiteSpanStore
 from interlock.telemetry.store import SpanStore
@@ -82,10 +89,21 @@ def _media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
-def create_intake(store: SpanStore, settings: TelemetrySettings | None = None) -> APIRouter:
-    """The OTLP/HTTP routes, writing into `store`."""
+def open_metric_store(settings: TelemetrySettings) -> MetricStore:
+    """The metric store beside the span store: `metrics.db` in the data directory."""
+    return MetricStore(settings.data_dir / "metrics.db", settings.retention_hours)
+
+
+def create_intake(
+    store: SpanStore, settings: TelemetrySettings | None = None, metrics: MetricStore | None = None
+) -> APIRouter:
+    """The OTLP/HTTP routes, writing spans and logs into `store`, metric points into `metrics`.
+
+    Without `metrics`, the metric store is opened in the data directory on the first request.
+    """
     settings = settings or TelemetrySettings()
     router = APIRouter(tags=["otlp"])
+    metric_stores: list[MetricStore] = [metrics] if metrics is not None else []
 
     async def receive(
         request: Request,
@@ -144,18 +162,55 @@ def create_intake(store: SpanStore, settings: TelemetrySettings | None = None) -
         decoders = (decode_logs_protobuf, decode_logs_json)
         return await receive(request, "logs", decoders, (store.offer_logs, store.offer_logs))
 
+    @router.post("/v1/metrics", summary="OTLP/HTTP metrics export")
+    async def metrics_route(request: Request) -> Response:
+        media = _media_type(request)
+        as_json = media != PROTOBUF
+        try:
+            if media not in (PROTOBUF, JSON):
+                raise _Refusal(
+                    415, f"Content-Type {media!r} is not supported: use {PROTOBUF} or {JSON}"
+                )
+            body = await _body(request, settings.max_body_bytes)
+            decode = decode_metrics_json if as_json else decode_metrics_protobuf
+            try:
+                decoded = decode(body, settings.attribute_limit)
+            except PayloadError as error:
+                raise _Refusal(400, str(error)) from None
+        except _Refusal as refusal:
+            return Response(
+                status_body(str(refusal), as_json, refusal.code),
+                status_code=refusal.status,
+                media_type=JSON if as_json else PROTOBUF,
+            )
+        if not metric_stores:
+            metric_stores.append(await run_in_threadpool(open_metric_store, settings))
+        if decoded.items:
+            await run_in_threadpool(metric_stores[0].write, decoded.items)
+        return Response(
+            metrics_success_body(decoded.rejected, "; ".join(decoded.messages), as_json),
+            media_type=JSON if as_json else PROTOBUF,
+        )
+
     return router
 
 
 def open_span_store(settings: TelemetrySettings) -> SpanStore:
-    """The store `settings` asks for: PostgreSQL for a `postgresql://` URL, else SQLite."""
+    """The store `settings` asks for: PostgreSQL or ClickHouse by the URL's scheme, else SQLite."""
     url = settings.database_url
     if not url:
         if settings.writer_process:
             return SQLiteProcessSpanStore(settings.spans_path, settings)
         return SQLiteSpanStore(settings.spans_path, settings)
+    if is_clickhouse_url(url):
+        from interlock.telemetry.clickhouse_store import ClickHouseSpanStore  # chdb when used
+
+        return ClickHouseSpanStore(url, settings)
     if not url.startswith(("postgresql://", "postgres://")):
-        raise UserInputError(f"database URL {url!r}: expected postgresql://user@host:port/database")
+        raise UserInputError(
+            f"span store URL {url!r}: expected postgresql://user@host:port/database, "
+            "clickhouse://host:8123/database or chdb:///path"
+        )
     from interlock.telemetry.postgres_store import PostgresSpanStore  # psycopg only when used
 
     return PostgresSpanStore(url, settings)
@@ -171,8 +226,10 @@ def mount_telemetry(
     """
     settings = settings or TelemetrySettings(data_dir=data_dir).with_environment()
     store = open_span_store(settings)
-    app.include_router(create_intake(store, settings))
+    metrics = open_metric_store(settings)
+    app.include_router(create_intake(store, settings, metrics))
     app.state.span_store = store
+    app.state.metric_store = metrics
     previous = app.router.lifespan_context
 
     @asynccontextmanager

@@ -32,7 +32,14 @@ class TelemetrySettings:
     retention_hours: float = 72.0  # spans and logs go this long after arrival (0 keeps all)
     retention_max_spans: int = 10_000_000  # beyond this many spans the first received go (0: none)
     aggregate_retention_days: float = 30.0  # edges, RED minutes (fingerprints are kept)
-    database_url: str = ""  # postgresql://... for a team server; empty: SQLite in data_dir
+    # the span store: postgresql://... for a team server, clickhouse://host:8123/db or
+    # chdb:///dir beyond one machine; empty: SQLite in data_dir
+    database_url: str = ""
+    # ClickHouse DDL (`interlock telemetry init-store`): ON CLUSTER this cluster, Replicated*
+    # engines, and `<table>_local` per shard behind a Distributed `<table>`
+    clickhouse_cluster: str = ""
+    clickhouse_replicated: bool = False
+    clickhouse_distributed: bool = False
     # SQLite only: decode in the HTTP process, aggregate and write in a second process, so
     # ingest uses two cores (`interlock collector` turns it on; the server keeps one process)
     writer_process: bool = False
