@@ -40,6 +40,14 @@ TABLES = {
     "broker_verifications",
     "broker_environments",
     "broker_deployments",
+    "perf_runs",
+    "perf_operations",
+    "broker_tokens",
+    "broker_audit",
+    "broker_webhooks",
+    "broker_webhook_runs",
+    "alert_outbox",
+    "incident_notifications",
     VERSION_TABLE,
 }
 

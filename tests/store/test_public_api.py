@@ -25,6 +25,8 @@ def test_store_exports_exactly_its_public_api() -> None:
         "latest_catalog_load",
         "metadata",
         "normalize_url",
+        "perf_operations",
+        "perf_runs",
         "record_catalog_load",
         "upgrade_database",
     ] == interlock.store.__all__

@@ -14,6 +14,7 @@ def test_web_exports_exactly_its_public_api() -> None:
         "LoadedCatalog",
         "Section",
         "api_router",
+        "chaos_router",
         "contracts_router",
         "envs_router",
         "incidents_router",
@@ -21,6 +22,7 @@ def test_web_exports_exactly_its_public_api() -> None:
         "loaded_catalog",
         "migrations_router",
         "pages_router",
+        "perf_router",
         "render_page",
         "traces_router",
     ] == interlock.web.__all__

@@ -3,7 +3,9 @@
 Other packages use only what is named here.
 """
 
+from interlock.store import broker_access_schema as broker_access_schema  # tokens, webhooks
 from interlock.store import broker_schema as broker_schema  # registers the broker tables
+from interlock.store import incident_schema as incident_schema  # alert outbox, notifications
 from interlock.store.catalog_loads import CatalogLoad, latest_catalog_load, record_catalog_load
 from interlock.store.engine import create_engine_for, display_url, normalize_url
 from interlock.store.perf_schema import perf_operations, perf_runs

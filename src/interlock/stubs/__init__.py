@@ -1,9 +1,22 @@
 """Stubs of dependent services and faults in front of real ones.
 
-Public API of the package; other packages import only these names.
+Public API of the package; other packages import only these names. The TCP fault proxy
+and its Toxiproxy API now live in `interlock.chaos`; their names stay importable from here.
 """
 
-from interlock.stubs.chaos_collection import ProxyCollection, ProxySpec, load_proxy_config
+from interlock.chaos import (
+    ChaosApiError,
+    ChaosProxyServer,
+    Proxy,
+    ProxyCollection,
+    ProxySpec,
+    Stream,
+    Toxic,
+    ToxicType,
+    create_chaos_app,
+    load_proxy_config,
+    run_chaos_proxy,
+)
 from interlock.stubs.fault_client import add_fault, list_faults, remove_faults
 from interlock.stubs.http_faults import FaultError, HttpFault, parse_fault
 from interlock.stubs.matcher_inference import infer_matchers
@@ -18,9 +31,6 @@ from interlock.stubs.stub_runner import (
 )
 from interlock.stubs.stub_service import StubService
 from interlock.stubs.stub_sources import load_services
-from interlock.stubs.tcp_proxy import Proxy
-from interlock.stubs.toxics import ChaosApiError, Stream, Toxic, ToxicType
-from interlock.stubs.toxiproxy_api import ChaosProxyServer, create_chaos_app, run_chaos_proxy
 
 __all__ = [
     "ChaosApiError",

@@ -130,7 +130,7 @@ def load_fault_config(path: Path, services: list[StubService]) -> None:
     """Faults from a file: `faults: [{service: payments, type: latency, latency: 300}]`."""
     try:
         data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as error:
         raise UserInputError(f"{path}: cannot read the fault file: {error}") from None
     items = data.get("faults") if isinstance(data, dict) else data
     if not isinstance(items, list):

@@ -47,6 +47,8 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section("traces", "Traces", "/traces", True, "OTLP traces and logs, the live service map"),
     Section("incidents", "Incidents", "/incidents", True, "alerts grouped on the map, root cause"),
+    Section("perf", "Load tests", "/perf", True, "load tests per commit, thresholds, regressions"),
+    Section("chaos", "Chaos", "/chaos", True, "experiments that verify timeouts and breakers"),
 )
 
 CHAPTERS: tuple[Chapter, ...] = (
@@ -83,6 +85,13 @@ CHAPTERS: tuple[Chapter, ...] = (
         "Traffic with traces and logs; a fault injected into payments; the waterfall shows "
         "it and root-cause analysis names it first.",
         ("traces",),
+    ),
+    Chapter(
+        7,
+        "The broker and can-i-deploy",
+        "The shop's pacts and database contract published to the broker, verified, every "
+        "service deployed to production; can-i-deploy says no for the rename migration.",
+        ("contracts",),
     ),
 )
 

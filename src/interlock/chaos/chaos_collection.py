@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from interlock.chaos.tcp_proxy import Proxy, split_address
+from interlock.chaos.toxics import ChaosApiError, bad_request
 from interlock.errors import Position, SourceError
-from interlock.stubs.tcp_proxy import Proxy, split_address
-from interlock.stubs.toxics import ChaosApiError, bad_request
 
 DEFAULT_LISTEN = "127.0.0.1:0"
 PROXY_KEYS = ("name", "listen", "upstream", "enabled")
@@ -82,6 +82,12 @@ def load_proxy_config(path: Path) -> list[ProxySpec]:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise SourceError(str(path), None, f"cannot read the file: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise SourceError(
+            str(path),
+            None,
+            f"expected a JSON text file (UTF-8), found a byte that is not UTF-8 at offset {error.start}",
+        ) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:

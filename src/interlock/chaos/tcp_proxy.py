@@ -17,7 +17,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from interlock.stubs.toxics import ChaosApiError, Stream, Toxic, ToxicType, update_toxic
+from interlock.chaos.toxics import ChaosApiError, Stream, Toxic, ToxicType, update_toxic
 
 logger = logging.getLogger(__name__)
 

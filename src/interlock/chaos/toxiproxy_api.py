@@ -22,15 +22,15 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from interlock.errors import UserInputError
-from interlock.stubs.chaos_collection import (
+from interlock.chaos.chaos_collection import (
     ProxyCollection,
     ProxySpec,
     load_proxy_config,
     parse_populate,
     parse_proxy_spec,
 )
-from interlock.stubs.toxics import ChaosApiError, bad_request, parse_toxic
+from interlock.chaos.toxics import ChaosApiError, bad_request, parse_toxic
+from interlock.errors import UserInputError
 
 TOXIPROXY_VERSION = "2.12.0"  # the Toxiproxy API version this server speaks
 DEFAULT_PORT = 8474

@@ -1,0 +1,83 @@
+"""Fixtures for chaos experiments: a stubbed `orders`, Interlock's collector with its span
+store, and a tiny traced `gateway` that calls `orders` (with or without a timeout).
+
+All are real servers on 127.0.0.1; the gateway is its own process, as a service would be.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from interlock.ports import free_port, wait_for_port
+from interlock.stubs import StubServer, load_services
+from interlock.telemetry import TelemetrySettings
+from interlock.telemetry.collector import create_collector_app
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+SHOP_PACTS = REPO / "examples" / "shop" / "pacts"
+
+
+@pytest.fixture
+def orders_stub() -> Iterator[StubServer]:
+    """`orders` stubbed from gateway's pact; faults are set through its admin API."""
+    server = StubServer(load_services([str(SHOP_PACTS / "gateway-orders.json")]))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@dataclass(frozen=True)
+class Collector:
+    url: str
+    data_dir: Path
+
+
+@pytest.fixture
+def collector(tmp_path: Path) -> Iterator[Collector]:
+    """Interlock's OTLP collector writing the span store under the test's data directory."""
+    data_dir = tmp_path / "data"
+    app = create_collector_app(TelemetrySettings(data_dir=data_dir))
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_for_port(port)
+    try:
+        yield Collector(f"http://127.0.0.1:{port}", data_dir)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+GatewayFactory = Callable[[float | None], str]
+
+
+@pytest.fixture
+def start_gateway(orders_stub: StubServer, collector: Collector) -> Iterator[GatewayFactory]:
+    """Start the tiny gateway calling the `orders` stub with this timeout (None: no timeout)."""
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(timeout_s: float | None) -> str:
+        port = free_port()
+        orders = orders_stub.endpoints()[0].url
+        argv = [sys.executable, str(HERE / "caller_service.py"), str(port), orders, collector.url]
+        process = subprocess.Popen([*argv, "none" if timeout_s is None else str(timeout_s)])
+        processes.append(process)
+        wait_for_port(port, timeout=30)
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=10)
