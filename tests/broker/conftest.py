@@ -7,6 +7,7 @@ import json
 import os
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,26 +30,28 @@ SHOP_PACTS = REPO / "examples" / "shop" / "pacts"
 
 @dataclass(frozen=True)
 class RunningBroker:
-    """The server's root URL and the broker's base URL under it."""
+    """The server's root URL, the broker's base URL under it, and the server's database."""
 
     root: str
     url: str
+    database_url: str = ""
 
-    def client(self) -> httpx.Client:
-        """An HTTP client for the broker's API, speaking HAL+JSON."""
-        return httpx.Client(
-            base_url=self.url, headers={"Accept": "application/hal+json"}, timeout=30
-        )
+    def client(self, token: str | None = None) -> httpx.Client:
+        """An HTTP client for the broker's API, speaking HAL+JSON (with a token, if given)."""
+        headers = {"Accept": "application/hal+json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
 
 
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[RunningBroker]:
-    """A real server on a free port with an empty store; stopped after the test."""
-    catalog = tmp_path / "catalog"
+@contextmanager
+def serve_broker(folder: Path) -> Iterator[RunningBroker]:
+    """A real server on a free port with an empty store under `folder`; stopped on exit."""
+    catalog = folder / "catalog"
     catalog.mkdir()
     port = free_port()
     settings = load_settings(
-        catalog_dir=catalog, data_dir=tmp_path / "data", port=port, environ={}, cwd=tmp_path
+        catalog_dir=catalog, data_dir=folder / "data", port=port, environ={}, cwd=folder
     )
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
@@ -57,10 +60,17 @@ def broker(tmp_path: Path) -> Iterator[RunningBroker]:
     try:
         wait_for_port(port)
         root = f"http://127.0.0.1:{port}"
-        yield RunningBroker(root, f"{root}/broker")
+        yield RunningBroker(root, f"{root}/broker", settings.database_url)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[RunningBroker]:
+    """A real server on a free port with an empty store; stopped after the test."""
+    with serve_broker(tmp_path) as running:
+        yield running
 
 
 @pytest.fixture

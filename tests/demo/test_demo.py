@@ -58,7 +58,15 @@ def test_demo_runs_the_shop_and_ctrl_c_leaves_no_process(
     command = [sys.executable, "-m", "interlock", "demo", "--data-dir", str(data_dir)]
     with output.open("wb") as out:
         demo = subprocess.Popen(
-            [*command, "--port", str(port), "--no-browser-hint", "--shop-ports", "auto", "--no-story"],
+            [
+                *command,
+                "--port",
+                str(port),
+                "--no-browser-hint",
+                "--shop-ports",
+                "auto",
+                "--no-story",
+            ],
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # our SIGINT reaches the demo alone, as Ctrl-C would

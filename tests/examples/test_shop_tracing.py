@@ -123,13 +123,14 @@ def test_injected_fault_answers_500_and_marks_the_server_span_as_error(
     assert (500, {"detail": "injected fault (SHOP_FAULT)"}) == (failed.status_code, failed.json())
     spans = otlp_receiver.wait_for(lambda got: any(s.trace_id == trace_id for s in got))
     span = _one(spans, trace_id=trace_id)
-    # The fault struck before routing: no route, so the span is named for the method alone.
-    assert ("payments", "GET", True, 500) == (
+    # The fault struck before routing ran; the span still carries the route it matches.
+    assert ("payments", "GET /payments/{payment_id}", True, 500) == (
         span.service,
         span.name,
         span.error,
         span.attributes["http.response.status_code"],
     )
+    assert "/payments/{payment_id}" == span.attributes["http.route"]
 
 
 def test_fault_setting_is_parsed_or_refused(shoplib: ModuleType) -> None:

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner, Result
 
@@ -105,3 +106,22 @@ def test_unknown_incident_exits_2_with_one_line(tmp_path: Path) -> None:
     assert 2 == done.returncode
     assert "incident 9: not found" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_incidents_show_reads_the_span_store_for_its_rca_check(
+    tmp_path: Path, traffic: Any
+) -> None:
+    """With the server's span store in the data directory, `show` ranks the window's
+    suspects and checks the origin against them."""
+    import time
+
+    now = time.time()
+    traffic.calls("orders", "payments", now - 500, 40)
+    traffic.calls("orders", "payments", now - 60, 40, errors=30)
+    data_dir = tmp_path / "spans"  # where the `traffic` fixture's store lives
+    _alerts(data_dir)
+    shown = json.loads(_run(data_dir, "incidents", "show", "1", "-f", "json").stdout)
+    assert "confirmed" == shown["origin_check"]["verdict"]
+    assert "payments" == shown["origin_check"]["ranking"][0]["service"]
+    assert {"orders", "payments"} == {c["service"] for c in shown["curves"]}
+    assert "RCA #1 payments" in _run(data_dir, "incidents", "show", "1").stdout

@@ -295,7 +295,8 @@ CASES: list[tuple[str, str, str, bool]] = [
     ),
     ("prefer-text-field", "", "create table t (name varchar(100));", True),
     ("prefer-text-field", "", "create table t (name text);", False),
-    ("prefer-text-field", TABLE, "alter table items alter column name type varchar(200);", False),
+    ("prefer-text-field", TABLE, "alter table items alter column name type varchar(200);", True),
+    ("prefer-text-field", TABLE, "alter table items alter column name type text;", False),
     ("prefer-timestamptz", "", "create table t (at timestamp);", True),
     ("prefer-timestamptz", "", "create table t (at timestamptz);", False),
     (
@@ -306,6 +307,197 @@ CASES: list[tuple[str, str, str, bool]] = [
     ),
     ("ban-create-domain-with-constraint", "", "create domain qty as bigint;", False),
     ("transaction-nesting", "", "begin;\ncreate table t (id bigint);\ncommit;", True),
+    # tables made by CREATE TABLE AS, SELECT INTO and materialized views are new
+    *[
+        (rule, TABLE, f"{make};\n{then}", False)
+        for make in (
+            "create table copy as select * from items",
+            "select * into copy from items",
+            "create materialized view copy as select id, qty from items",
+        )
+        for rule, then in (
+            ("require-concurrent-index-creation", "create index copy_qty on copy (qty)"),
+            ("constraint-missing-not-valid", "alter table copy add constraint c check (qty > 0)"),
+            ("require-timeout-settings", "create unique index copy_id on copy (id)"),
+        )
+        if not (make.startswith("create materialized") and rule == "constraint-missing-not-valid")
+    ],
+    # a new table's foreign key locks the existing table it references
+    (
+        "require-timeout-settings",
+        TABLE,
+        "create table tags (item_id bigint references items (id));",
+        True,
+    ),
+    (
+        "require-timeout-settings",
+        TABLE,
+        "create table tags (id bigint, foreign key (id) references items);",
+        True,
+    ),
+    (
+        "require-timeout-settings",
+        TABLE,
+        "create table a (id bigint primary key);\ncreate table b (a_id bigint references a);",
+        False,
+    ),
+    (
+        "require-timeout-settings",
+        TABLE,
+        "create table tags (id bigint);\nalter table tags add foreign key (id) references items;",
+        True,
+    ),
+    (
+        "require-timeout-settings",
+        TABLE,
+        "create view v as select 1;\ndrop view v;\ndrop view items_view;",
+        True,
+    ),
+    ("require-timeout-settings", TABLE, "drop materialized view items_totals;", True),
+    ("require-timeout-settings", TABLE, "drop trigger items_audit on items;", True),
+    (
+        "require-timeout-settings",
+        TABLE,
+        "create table tags (id bigint);\ninsert into tags values (1);",
+        False,
+    ),
+    # constraints written inline in ADD COLUMN
+    ("disallowed-unique-constraint", TABLE, "alter table items add column ref text unique;", True),
+    (
+        "adding-serial-primary-key-field",
+        TABLE,
+        "alter table items add column k bigint primary key;",
+        True,
+    ),
+    (
+        "adding-foreign-key-constraint",
+        TABLE,
+        "alter table items add column o bigint references items (id) default 1;",
+        True,
+    ),
+    (
+        "adding-foreign-key-constraint",
+        TABLE,
+        "alter table items add column o bigint references items (id);",
+        False,
+    ),
+    # timestamp -> timestamptz is free on 12+ when the session is UTC; USING col is no USING
+    (
+        "changing-column-type",
+        TABLE + "alter table items add column at timestamp;",
+        "set timezone = 'UTC';\nalter table items alter column at type timestamptz;",
+        False,
+    ),
+    (
+        "changing-column-type",
+        TABLE + "alter table items add column at timestamp;",
+        "alter table items alter column at type timestamptz;",
+        True,
+    ),
+    (
+        "changing-column-type",
+        TABLE + "alter table items add column at timestamp;",
+        "set time zone 'Europe/Paris';\nalter table items alter column at type timestamptz;",
+        True,
+    ),
+    (
+        "changing-column-type",
+        TABLE,
+        "alter table items alter column name type varchar(40) using name;",
+        False,
+    ),
+    (
+        "changing-column-type",
+        TABLE,
+        "alter table items alter column name type varchar(40) using upper(name);",
+        True,
+    ),
+    # SET NOT NULL on a column the schema already has NOT NULL
+    (
+        "adding-not-nullable-field",
+        TABLE + "alter table items alter column qty set not null;",
+        "alter table items alter column qty set not null;",
+        False,
+    ),
+    ("adding-not-nullable-field", TABLE, "alter table items alter column id set not null;", False),
+    # drop and recreate in one transaction is a replacement
+    (
+        "ban-drop-view",
+        "create view v as select 1 as x;",
+        "drop view v;\ncreate view v as select 2 as x;",
+        False,
+    ),
+    ("ban-drop-view", "create view v as select 1 as x;", "drop view v;", True),
+    (
+        "ban-drop-function",
+        "",
+        "drop function f();\ncreate function f() returns int language sql as 'select 1';",
+        False,
+    ),
+    ("ban-drop-function", "", "drop function f();", True),
+    # renames of other objects
+    ("renaming-object", TABLE, "alter index items_code rename to items_code_idx;", True),
+    ("renaming-object", TABLE, "alter sequence items_id_seq rename to items_seq;", True),
+    ("renaming-object", TABLE, "alter trigger audit on items rename to items_audit;", True),
+    ("renaming-object", TABLE, "alter view items_view rename to goods_view;", True),
+    ("renaming-object", TABLE, "alter table items rename column note to remark;", False),
+    # names PostgreSQL truncates
+    ("identifier-too-long", "", "create table " + "t" * 64 + " (id bigint);", True),
+    ("identifier-too-long", "", "create table t (" + "c" * 64 + " bigint);", True),
+    (
+        "identifier-too-long",
+        TABLE,
+        "create index concurrently " + "i" * 70 + " on items (qty);",
+        True,
+    ),
+    ("identifier-too-long", "", "create table " + "t" * 63 + " (id bigint);", False),
+    # enum values placed among the others
+    ("enum-value-out-of-order", "", "alter type mood add value 'meh' before 'happy';", True),
+    ("enum-value-out-of-order", "", "alter type mood add value 'meh' after 'sad';", True),
+    ("enum-value-out-of-order", "", "alter type mood add value 'meh';", False),
+    # backfill while the transaction holds a strong lock on the table
+    (
+        "backfill-under-lock",
+        TABLE,
+        "alter table items add column done boolean;\nupdate items set done = false;",
+        True,
+    ),
+    (
+        "backfill-under-lock",
+        TABLE,
+        "create index items_qty on items (qty);\ninsert into items select * from items;",
+        True,
+    ),
+    (
+        "backfill-under-lock",
+        TABLE,
+        "alter table items add column done boolean;\ncommit;\nbegin;\nupdate items set done = false;",
+        False,
+    ),
+    (
+        "backfill-under-lock",
+        TABLE,
+        "alter table items add column done boolean;\ninsert into items (id) values (1);",
+        False,
+    ),
+    ("backfill-under-lock", TABLE, "create table t (id bigint);\nupdate t set id = 1;", False),
+    ("backfill-under-lock", TABLE, "update items set qty = 0;", False),
+    (
+        "backfill-under-lock",
+        TABLE,
+        "alter table items add column done boolean;\nupdate items set done = true where id = 7;",
+        False,
+    ),
+    (
+        "backfill-under-lock",
+        TABLE,
+        "alter table items add column done boolean;\ndelete from items where qty > 7;",
+        True,
+    ),
+    # CASCADE
+    ("ban-drop-cascade", TABLE, "drop view if exists items_view cascade;", True),
+    ("ban-drop-cascade", TABLE, "alter table items drop column note cascade;", True),
+    ("ban-drop-cascade", TABLE, "alter table items drop column note;", False),
 ]
 
 
@@ -432,6 +624,13 @@ def test_a_partition_has_its_parents_columns(lint_sql: Callable[..., list]) -> N
     narrow = "alter table items_1 alter column name type varchar(10);"
     (finding,) = [f for f in lint_sql(tables, narrow) if f.rule == "changing-column-type"]
     assert "from varchar(20) to varchar(10)" in finding.message
+
+
+def test_a_drop_of_several_objects_is_one_finding(lint_sql: Callable[..., list]) -> None:
+    """Drops are counted per statement, not per object."""
+    findings = lint_sql("create view a as select 1;\ncreate view b as select 2;", "drop view a, b;")
+    (finding,) = [f for f in findings if f.rule == "ban-drop-view"]
+    assert "drops views a, b" == finding.message
 
 
 def test_one_statements_findings_come_locks_then_breaking_then_hygiene(

@@ -71,9 +71,10 @@ WINDOW = ("--start", _at(60), "--end", _at(120))
 
 
 def test_window_json_names_the_failing_service_with_evidence(tmp_path: Path) -> None:
+    """Suspects found are findings: exit 1, with the ranking."""
     _fill(tmp_path, START)
     done = _rca(tmp_path, *WINDOW, "--format", "json")
-    assert 0 == done.exit_code, done.output
+    assert 1 == done.exit_code, done.output
     report = json.loads(done.output)
     assert (20, 10, 20) == (report["traces"], report["failed_traces"], report["baseline"]["traces"])
     top = report["suspects"][0]
@@ -89,16 +90,16 @@ def test_window_json_names_the_failing_service_with_evidence(tmp_path: Path) -> 
 def test_window_text_shows_the_ranking(tmp_path: Path) -> None:
     _fill(tmp_path, START)
     done = _rca(tmp_path, *WINDOW)
-    assert 0 == done.exit_code, done.output
+    assert 1 == done.exit_code, done.output
     assert "10 failed" in done.output
     assert "payments" in done.output
 
 
-def test_healthy_window_exits_1(tmp_path: Path) -> None:
-    """Nothing failed in the window: exit 1, 'nothing looks wrong'."""
+def test_healthy_window_exits_0(tmp_path: Path) -> None:
+    """Nothing failed in the window: exit 0, 'nothing looks wrong'."""
     _fill(tmp_path, START, faulty=False)
     done = _rca(tmp_path, *WINDOW)
-    assert 1 == done.exit_code, done.output
+    assert 0 == done.exit_code, done.output
     assert "nothing looks wrong" in done.output
 
 
@@ -106,7 +107,7 @@ def test_since_reads_the_recent_window_and_the_one_before(tmp_path: Path) -> Non
     """--since 1m: the last minute against the minute before it."""
     _fill(tmp_path, time.time_ns() - 119 * _S)
     done = _rca(tmp_path, "--since", "1m", "--format", "json")
-    assert 0 == done.exit_code, done.output
+    assert 1 == done.exit_code, done.output
     assert "payments" == json.loads(done.output)["services"][0]["service"]
 
 
@@ -114,7 +115,7 @@ def test_trace_names_the_root_cause_span(tmp_path: Path) -> None:
     traces = _fill(tmp_path, START)
     failing = traces[20]
     done = _rca(tmp_path, "--trace", failing[0].trace_id, "--format", "json")
-    assert 0 == done.exit_code, done.output
+    assert 1 == done.exit_code, done.output
     report = json.loads(done.output)
     assert (failing[2].span_id, "payments") == (
         report["culprit"]["span_id"],
@@ -124,10 +125,11 @@ def test_trace_names_the_root_cause_span(tmp_path: Path) -> None:
     assert "probable root cause: payments POST /payments" in text.output
 
 
-def test_healthy_trace_exits_1(tmp_path: Path) -> None:
+def test_healthy_trace_exits_0(tmp_path: Path) -> None:
+    """A healthy trace is no finding: exit 0."""
     traces = _fill(tmp_path, START)
     done = _rca(tmp_path, "--trace", traces[21][0].trace_id)
-    assert 1 == done.exit_code, done.output
+    assert 0 == done.exit_code, done.output
     assert "healthy" in done.output
 
 

@@ -20,6 +20,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shoplib.faults import FaultSwitch
@@ -104,7 +105,7 @@ class TracingMiddleware:
                 raise
             finally:
                 route = scope.get("route")
-                template = getattr(route, "path", None)
+                template = getattr(route, "path", None) or _route_template(scope)
                 if template:
                     span.update_name(f"{method} {template}")
                     span.set_attribute("http.route", template)
@@ -129,6 +130,19 @@ class TracingMiddleware:
             await send({"type": "http.response.body", "body": body})
             return
         await self.app(scope, receive, send)
+
+
+def _route_template(scope: Scope) -> str | None:
+    """The route a request matches, for requests a fault answered before routing ran.
+
+    Without it a failing request would lose its route and count under a bare method.
+    """
+    app = scope.get("app")
+    for route in getattr(getattr(app, "router", None), "routes", ()):
+        match, _ = route.matches(scope)
+        if match == Match.FULL:
+            return getattr(route, "path", None)
+    return None
 
 
 def inject_context(headers: dict[str, Any]) -> None:

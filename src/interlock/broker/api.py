@@ -5,13 +5,13 @@ Routes parse the request and call exactly one of these; the CLI and tests may ca
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import Engine
 
 from interlock.broker import environments as envs
-from interlock.broker import hal, records
+from interlock.broker import hal, hal_webhooks, records, webhooks
 from interlock.broker.errors import NotFoundError
 from interlock.broker.for_verification import pacts_for_verification
 from interlock.broker.matrix import query_matrix
@@ -28,8 +28,22 @@ from interlock.broker.pacts import (
 )
 from interlock.broker.publishing import publish_contracts
 from interlock.broker.verifications import read_verification, record_verification
+from interlock.broker.webhook_delivery import WebhookDispatcher, webhook_runs
+from interlock.broker.webhook_events import (
+    BrokerEvent,
+    publication_events,
+    verification_events,
+    wanted_events,
+)
+from interlock.incidents import record_change
 
 Params = Iterable[tuple[str, str]]
+Notify = Callable[[list[BrokerEvent]], None]
+"""Hands the events of a committed write to the webhooks."""
+
+
+def _ignore(_events: list[BrokerEvent]) -> None:
+    pass
 
 
 def index(base: str) -> dict[str, Any]:
@@ -38,16 +52,23 @@ def index(base: str) -> dict[str, Any]:
 
 
 def put_pact(
-    engine: Engine, base: str, provider: str, consumer: str, version: str, body: str
+    engine: Engine,
+    base: str,
+    provider: str,
+    consumer: str,
+    version: str,
+    body: str,
+    notify: Notify = _ignore,
 ) -> dict[str, Any]:
     """Publish one pact (the body) for a consumer version."""
     with engine.begin() as connection:
-        return hal.pact(
-            base,
-            publish_contract(
-                connection, consumer=consumer, provider=provider, version=version, content=body
-            ),
+        record = publish_contract(
+            connection, consumer=consumer, provider=provider, version=version, content=body
         )
+        answer = hal.pact(base, record)
+        events = publication_events(connection, base, record, wanted_events(connection))
+    notify(events)
+    return answer
 
 
 def get_pact(
@@ -84,10 +105,15 @@ def latest_provider_pacts(engine: Engine, base: str, provider: str) -> dict[str,
     }
 
 
-def publish(engine: Engine, base: str, payload: Any) -> dict[str, Any]:
+def publish(engine: Engine, base: str, payload: Any, notify: Notify = _ignore) -> dict[str, Any]:
     """`POST /contracts/publish`."""
     with engine.begin() as connection:
         done = publish_contracts(connection, payload)
+        wanted = wanted_events(connection)
+        events = [
+            e for r in done.contracts for e in publication_events(connection, base, r, wanted)
+        ]
+    notify(events)
     return hal.published(base, done.consumer, done.version, list(done.contracts), list(done.tags))
 
 
@@ -99,13 +125,20 @@ def for_verification(engine: Engine, base: str, provider: str, payload: Any) -> 
 
 
 def publish_verification(
-    engine: Engine, base: str, provider: str, consumer: str, sha: str, payload: Any
+    engine: Engine,
+    base: str,
+    provider: str,
+    consumer: str,
+    sha: str,
+    payload: Any,
+    notify: Notify = _ignore,
 ) -> dict[str, Any]:
     """`POST .../pact-version/{sha}/verification-results`."""
     with engine.begin() as connection:
-        return hal.verification(
-            base, record_verification(connection, provider, consumer, sha, payload)
-        )
+        found = record_verification(connection, provider, consumer, sha, payload)
+        events = verification_events(connection, base, found, wanted_events(connection))
+    notify(events)
+    return hal.verification(base, found)
 
 
 def get_verification(
@@ -263,7 +296,20 @@ def record_deployment(
             kind=kind,
             application_instance=str(instance) if instance else None,
         )
-        return hal.deployment(base, found)
+        answer = hal.deployment(base, found)
+    if kind == "deployed":
+        # After the commit: the incidents view lays each deployment beside later alerts.
+        record_change(
+            engine,
+            service=pacticipant,
+            kind="deploy",
+            version=number,
+            environment=found.environment.name,
+            summary=f"{pacticipant} {number} deployed to {found.environment.name}",
+            occurred_at=found.created_at,
+            attributes={"source": "broker", "deployment": found.uuid},
+        )
+    return answer
 
 
 def currently_deployed(
@@ -318,3 +364,67 @@ def run_matrix(engine: Engine, base: str, query: MatrixQuery) -> dict[str, Any]:
     """The matrix answer for a parsed query."""
     with engine.connect() as connection:
         return hal.matrix(base, query_matrix(connection, query))
+
+
+def list_webhooks(engine: Engine, base: str) -> dict[str, Any]:
+    """`GET /webhooks`."""
+    with engine.connect() as connection:
+        return hal_webhooks.webhooks(base, webhooks.list_webhooks(connection))
+
+
+def create_webhook(
+    engine: Engine,
+    base: str,
+    payload: Any,
+    consumer: str | None = None,
+    provider: str | None = None,
+) -> dict[str, Any]:
+    """`POST /webhooks` (or `/webhooks/provider/{p}/consumer/{c}`)."""
+    values = webhooks.parse_webhook(payload, consumer=consumer, provider=provider)
+    with engine.begin() as connection:
+        return hal_webhooks.webhook(base, webhooks.create_webhook(connection, values))
+
+
+def get_webhook(engine: Engine, base: str, key: str) -> dict[str, Any]:
+    """`GET /webhooks/{uuid}`."""
+    with engine.connect() as connection:
+        return hal_webhooks.webhook(base, webhooks.require_webhook(connection, key))
+
+
+def update_webhook(engine: Engine, base: str, key: str, payload: Any) -> dict[str, Any]:
+    """`PUT /webhooks/{uuid}`: replace its definition."""
+    values = webhooks.parse_webhook(payload)
+    with engine.begin() as connection:
+        return hal_webhooks.webhook(base, webhooks.update_webhook(connection, key, values))
+
+
+def delete_webhook(engine: Engine, key: str) -> None:
+    """`DELETE /webhooks/{uuid}`."""
+    with engine.begin() as connection:
+        webhooks.delete_webhook(connection, key)
+
+
+def webhook_executions(engine: Engine, base: str, key: str | None) -> dict[str, Any]:
+    """`GET /webhooks/{uuid}/executions`: its delivery attempts, newest first."""
+    if key is not None:
+        with engine.connect() as connection:
+            webhooks.require_webhook(connection, key)
+    return hal_webhooks.runs(base, key, webhook_runs(engine, key))
+
+
+def execute_webhook(
+    engine: Engine, base: str, key: str, dispatcher: WebhookDispatcher
+) -> dict[str, Any]:
+    """`POST /webhooks/{uuid}/execute`: send it now with example values, once, and answer
+    what the receiver said."""
+    with engine.connect() as connection:
+        found = webhooks.require_webhook(connection, key)
+    consumer, provider = found.consumer or "a-consumer", found.provider or "a-provider"
+    example = BrokerEvent(
+        "contract_published",
+        consumer,
+        provider,
+        {"consumerName": consumer, "providerName": provider, "eventName": "contract_published"},
+    )
+    runs = dispatcher.deliver(engine, found, example, attempts=1)
+    return hal_webhooks.runs(base, key, runs)

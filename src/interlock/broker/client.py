@@ -165,6 +165,27 @@ class BrokerClient:
             )
         return pacts
 
+    def published_contracts(self, consumer: str, version: str) -> list[BrokerPact]:
+        """Every contract (pacts and database contracts) `consumer` `version` published, each
+        with its result link: what a database owner verifies, which for-verification omits."""
+        query = urlencode([("q[][pacticipant]", consumer), ("q[][version]", version)])
+        rows = self._send("GET", f"/matrix?{query}")["matrix"]
+        found: dict[str, BrokerPact] = {}
+        for row in rows:
+            if row["consumer"]["name"] != consumer:
+                continue
+            url = row["pact"]["_links"]["self"]["href"]
+            if url not in found:
+                document = self._send("GET", url)
+                links = document.pop("_links", {})
+                found[url] = BrokerPact(
+                    document,
+                    links["pb:publish-verification-results"]["href"],
+                    False,
+                    f"{row['pact']['specification']} with {row['provider']['name']}",
+                )
+        return list(found.values())
+
     def publish_result(
         self,
         pact: BrokerPact,

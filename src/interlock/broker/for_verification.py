@@ -354,7 +354,7 @@ def _wip(
         if row["sha"] in chosen or row["sha"] in found:
             continue
         published = connection.execute(
-            select(broker_publications.c.created_at).where(
+            select(func.max(broker_publications.c.created_at)).where(
                 broker_publications.c.consumer_version_id == row["consumer_version_id"],
                 broker_publications.c.provider_id == provider_id,
             )

@@ -81,6 +81,7 @@ def index(base: str) -> dict[str, Any]:
         "pb:pacticipants": ("/pacticipants", "Pacticipants"),
         "pb:environments": ("/environments", "Environments"),
         "pb:matrix": ("/matrix", "The matrix of verifications"),
+        "pb:webhooks": ("/webhooks", "Webhooks"),
     }
     links: dict[str, Any] = {"self": _link(base, "Index")}
     for rel, (path, title) in plain.items():

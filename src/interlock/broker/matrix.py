@@ -8,7 +8,7 @@ version), so the answer costs the same with 20,000 versions as with 20.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -202,8 +202,62 @@ def _latest_verification(
     return None if row is None else (int(row.id), bool(row.success), as_utc(row.created_at))
 
 
+Verdict = tuple[int, bool, datetime]
+
+
+def _latest_verifications(
+    connection: Connection, keys: set[tuple[int, int]]
+) -> dict[tuple[int, int], Verdict]:
+    """The latest verification of each (content, provider version), in two queries."""
+    if not keys:
+        return {}
+    contents = sorted({content for content, _ in keys})
+    versions = sorted({version for _, version in keys})
+    latest = (
+        select(func.max(broker_verifications.c.id))
+        .where(
+            broker_verifications.c.content_id.in_(contents),
+            broker_verifications.c.provider_version_id.in_(versions),
+        )
+        .group_by(broker_verifications.c.content_id, broker_verifications.c.provider_version_id)
+    )
+    rows = connection.execute(
+        select(
+            broker_verifications.c.id,
+            broker_verifications.c.content_id,
+            broker_verifications.c.provider_version_id,
+            broker_verifications.c.success,
+            broker_verifications.c.created_at,
+        ).where(broker_verifications.c.id.in_(latest))
+    )
+    return {
+        (int(row.content_id), int(row.provider_version_id)): (
+            int(row.id),
+            bool(row.success),
+            as_utc(row.created_at),
+        )
+        for row in rows
+    }
+
+
+def _rows(
+    connection: Connection, pairs: Sequence[tuple[dict[str, object], VersionRef | None]]
+) -> list[MatrixRow]:
+    """A row for each (publication, provider version), their verdicts read in one go."""
+    keys = {
+        (int(publication["content_id"]), version.id)  # type: ignore[call-overload]
+        for publication, version in pairs
+        if version is not None
+    }
+    verdicts = _latest_verifications(connection, keys)
+    return [_row(connection, publication, version, verdicts) for publication, version in pairs]
+
+
 def _row(
-    connection: Connection, publication: dict[str, object], provider_version: VersionRef | None
+    connection: Connection,
+    publication: dict[str, object],
+    provider_version: VersionRef | None,
+    verdicts: dict[tuple[int, int], Verdict] | None = None,
 ) -> MatrixRow:
     consumer = VersionRef(
         int(publication["consumer_version_id"]),  # type: ignore[call-overload]
@@ -213,7 +267,10 @@ def _row(
     verdict = None
     if provider_version is not None:
         content_id = int(publication["content_id"])  # type: ignore[call-overload]
-        verdict = _latest_verification(connection, content_id, provider_version.id)
+        if verdicts is None:
+            verdict = _latest_verification(connection, content_id, provider_version.id)
+        else:
+            verdict = verdicts.get((content_id, provider_version.id))
     created = publication["created_at"]
     assert isinstance(created, datetime)
     return MatrixRow(
@@ -267,7 +324,7 @@ def _target_version_ids(
 def _rows_towards_target(
     connection: Connection, versions: list[VersionRef], query: MatrixQuery
 ) -> list[MatrixRow]:
-    rows: list[MatrixRow] = []
+    pairs: list[tuple[dict[str, object], VersionRef | None]] = []
     for version in versions:
         # as consumer: each provider it has a contract with must be there and have verified it
         for publication in _published(
@@ -276,8 +333,8 @@ def _rows_towards_target(
             provider_id = int(publication["provider_id"])  # type: ignore[call-overload]
             targets = _refs(connection, _target_version_ids(connection, provider_id, query))
             if not targets:
-                rows.append(_row(connection, publication, None))
-            rows.extend(_row(connection, publication, target) for target in targets)
+                pairs.append((publication, None))
+            pairs.extend((publication, target) for target in targets)
         # as provider: each consumer version that is there must have been verified by it
         provider_id = int(
             connection.execute(
@@ -285,8 +342,8 @@ def _rows_towards_target(
             ).scalar_one()
         )
         for publication in _consumers_at_target(connection, provider_id, query):
-            rows.append(_row(connection, publication, version))
-    return rows
+            pairs.append((publication, version))
+    return _rows(connection, pairs)
 
 
 def _consumers_at_target(
@@ -330,7 +387,7 @@ def _consumers_at_target(
 def _all_rows(connection: Connection, versions: list[VersionRef], limit: int) -> list[MatrixRow]:
     """Every verification of every contract the versions published or were asked to verify."""
     ids = [version.id for version in versions]
-    rows: list[MatrixRow] = []
+    pairs: list[tuple[dict[str, object], VersionRef | None]] = []
     as_consumer = _published(connection, broker_publications.c.consumer_version_id.in_(ids))
     for publication in as_consumer:
         verifiers = connection.execute(
@@ -341,18 +398,17 @@ def _all_rows(connection: Connection, versions: list[VersionRef], limit: int) ->
         ).scalars()
         refs = _refs(connection, verifiers)
         if not refs:
-            rows.append(_row(connection, publication, None))
-        rows.extend(_row(connection, publication, ref) for ref in refs)
+            pairs.append((publication, None))
+        pairs.extend((publication, ref) for ref in refs)
+    rows = _rows(connection, pairs)
     verified = (
         select(broker_verifications.c.content_id)
         .where(broker_verifications.c.provider_version_id.in_(ids))
         .distinct()
     )
-    for publication in _published(connection, broker_publications.c.content_id.in_(verified)):
-        for ref in versions:
-            row = _row(connection, publication, ref)
-            if row.success is not None:
-                rows.append(row)
+    as_provider = _published(connection, broker_publications.c.content_id.in_(verified))
+    checked = _rows(connection, [(p, ref) for p in as_provider for ref in versions])
+    rows.extend(row for row in checked if row.success is not None)
     return rows[:limit]
 
 
@@ -372,8 +428,10 @@ def _rows_between(connection: Connection, chosen: list[list[VersionRef]]) -> lis
                 .where(broker_pacticipants.c.name == provider_name)
                 .scalar_subquery(),
             )
-            for publication in publications:
-                rows.extend(_row(connection, publication, provider) for provider in providers)
+            pairs = [
+                (publication, provider) for publication in publications for provider in providers
+            ]
+            rows.extend(_rows(connection, pairs))
     return rows
 
 
@@ -433,19 +491,20 @@ def _verdict(rows: list[MatrixRow], query: MatrixQuery) -> MatrixResult:
     notices: list[tuple[str, str]] = []
     for row in rows:
         between = f"version {row.consumer.number} of {row.consumer.pacticipant}"
+        pact = "database contract" if row.specification == "database" else "pact"
         if row.provider_version is None:
             text = (
-                f"There is no verified pact between {between} and a version of "
+                f"There is no verified {pact} between {between} and a version of "
                 f"{row.provider_name} {_where(query)}"
             )
         else:
             other = f"version {row.provider_version.number} of {row.provider_name}"
             if row.success is True:
-                text = f"The verification for the pact between {between} and {other} passed"
+                text = f"The verification for the {pact} between {between} and {other} passed"
             elif row.success is False:
-                text = f"The verification for the pact between {between} and {other} failed"
+                text = f"The verification for the {pact} between {between} and {other} failed"
             else:
-                text = f"There is no verified pact between {between} and {other}"
+                text = f"There is no verified {pact} between {between} and {other}"
         if row.ignored:
             notices.append(("info", f"{text} (ignored)"))
         else:

@@ -110,6 +110,7 @@ def publish_contract(
         .where(
             broker_publications.c.consumer_version_id == version_id,
             broker_publications.c.provider_id == provider_id,
+            broker_publications.c.specification == specification,
         )
     ).first()
     if existing is not None and on_conflict == "merge" and specification == "pact":
@@ -120,7 +121,11 @@ def publish_contract(
         get_or_create(
             connection,
             broker_publications,
-            {"consumer_version_id": version_id, "provider_id": provider_id},
+            {
+                "consumer_version_id": version_id,
+                "provider_id": provider_id,
+                "specification": specification,
+            },
             {"consumer_id": consumer_id, "content_id": content_id, "created_at": now()},
         )
     else:
@@ -129,7 +134,7 @@ def publish_contract(
             .where(broker_publications.c.id == existing.id)
             .values(content_id=content_id, created_at=now())
         )
-    found = read_contract(connection, provider, consumer, version=version)
+    found = read_contract(connection, provider, consumer, version=version, sha=content_sha(data))
     assert found is not None  # just written in this transaction
     return found
 
@@ -199,7 +204,11 @@ def read_contract(
             broker_publications.c.consumer_id == consumer_row,
             broker_publications.c.provider_id == provider_row,
         )
-        .order_by(broker_publications.c.consumer_version_id.desc())
+        # a version's pact before its database contract with the same provider
+        .order_by(
+            broker_publications.c.consumer_version_id.desc(),
+            (broker_publications.c.specification != "pact"),
+        )
         .limit(1)
     )
     if version is not None:

@@ -6,6 +6,7 @@ HAL+JSON; a `BrokerError` becomes its status with `{"error": ...}`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -14,27 +15,77 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from starlette.concurrency import run_in_threadpool
 
 from interlock.broker import api
+from interlock.broker.access import Caller, authorize, is_write
+from interlock.broker.audit import AuditWriter
+from interlock.broker.config import BrokerSettings
 from interlock.broker.errors import BrokerError
 from interlock.broker.hal import HAL_JSON
 from interlock.broker.links import BASE_PATH
+from interlock.broker.webhook_delivery import WebhookDispatcher
+from interlock.broker.webhook_events import BrokerEvent
 
 
 class _BrokerRoute(APIRoute):
-    """Answers a `BrokerError` as the Pact Broker does: its status and a JSON message."""
+    """Checks the caller's right to the request, answers a `BrokerError` as the Pact Broker
+    does (its status and a JSON message), and audits every write, allowed or refused."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def handle(request: Request) -> Response:
+            engine: Engine = request.app.state.engine
+            method = request.method
+            path = request.url.path[len(BASE_PATH) :] or "/"
+            client = request.client.host if request.client else None
+            authorization = request.headers.get("authorization")
+            caller = Caller("anonymous" if authorization is None else "unknown token", None, client)
             try:
-                return await handler(request)
+                caller = await run_in_threadpool(
+                    authorize,
+                    engine,
+                    method=method,
+                    path=path,
+                    authorization=authorization,
+                    client=client,
+                    public_read=settings_of(request).public_read,
+                )
+                request.state.broker_caller = caller
+                response = await _retrying(handler, request)
             except BrokerError as error:
                 body = {"error": str(error), "errors": {"base": [str(error)]}}
-                return JSONResponse(body, status_code=error.status, media_type=HAL_JSON)
+                response = JSONResponse(body, status_code=error.status, media_type=HAL_JSON)
+                if error.status == 401:
+                    response.headers["WWW-Authenticate"] = 'Bearer realm="interlock broker"'
+            if is_write(method, path):
+                audit_of(request).add(engine, caller, method, path, response.status_code)
+            return response
 
         return handle
+
+
+_ATTEMPTS = 5
+
+
+async def _retrying(
+    handler: Callable[[Request], Coroutine[Any, Any, Response]], request: Request
+) -> Response:
+    """The handler's answer, run again when SQLite refused its transaction as busy.
+
+    A SQLite transaction that reads, then writes, is refused at once (busy_timeout does not
+    help) when another connection committed in between: the whole request is tried again.
+    """
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            return await handler(request)
+        except OperationalError as error:
+            if attempt == _ATTEMPTS or "database is locked" not in str(error):
+                raise
+            await asyncio.sleep(0.01 * attempt)
+    raise AssertionError("unreachable")
 
 
 router = APIRouter(prefix=BASE_PATH, tags=["broker"], route_class=_BrokerRoute)
@@ -50,6 +101,14 @@ def engine_of(request: Request) -> Engine:
     """FastAPI dependency: the server's database engine."""
     engine: Engine = request.app.state.engine
     return engine
+
+
+def settings_of(request: Request) -> BrokerSettings:
+    """The broker's settings (from the environment, unless `mount_broker` gave some)."""
+    found = getattr(request.app.state, "broker_settings", None)
+    if found is None:
+        found = request.app.state.broker_settings = BrokerSettings.from_environment()
+    return found
 
 
 def base_of(request: Request) -> str:
@@ -73,7 +132,35 @@ async def text_body(request: Request) -> str:
     return (await request.body()).decode("utf-8", errors="replace")
 
 
+def audit_of(request: Request) -> AuditWriter:
+    """The server's audit writer (made on first use when `mount_broker` made none)."""
+    found = getattr(request.app.state, "broker_audit", None)
+    if found is None:
+        found = request.app.state.broker_audit = AuditWriter()
+    return found
+
+
+def dispatcher_of(request: Request) -> WebhookDispatcher:
+    """The server's webhook dispatcher (made on first use when `mount_broker` made none)."""
+    found = getattr(request.app.state, "broker_webhooks", None)
+    if found is None:
+        found = request.app.state.broker_webhooks = WebhookDispatcher(settings_of(request))
+    return found
+
+
+def notify_of(request: Request) -> api.Notify:
+    """FastAPI dependency: hands a committed write's events to the webhooks."""
+    engine = engine_of(request)
+    dispatcher = dispatcher_of(request)
+
+    def notify(events: list[BrokerEvent]) -> None:
+        dispatcher.dispatch(engine, events)
+
+    return notify
+
+
 Db = Depends(engine_of)
+Notify = Depends(notify_of)
 Base = Depends(base_of)
 Body = Depends(json_body)
 
@@ -86,9 +173,11 @@ def index(base: str = Base) -> Hal:
 
 
 @router.post("/contracts/publish")
-def publish_contracts(payload: Any = Body, engine: Engine = Db, base: str = Base) -> Hal:
+def publish_contracts(
+    payload: Any = Body, engine: Engine = Db, base: str = Base, notify: api.Notify = Notify
+) -> Hal:
     """Publish a consumer version's contracts with its branch, tags and build URL."""
-    return Hal(api.publish(engine, base, payload))
+    return Hal(api.publish(engine, base, payload, notify))
 
 
 @router.put("/pacts/provider/{provider}/consumer/{consumer}/version/{version}")
@@ -99,9 +188,10 @@ def put_pact(
     body: str = Depends(text_body),
     engine: Engine = Db,
     base: str = Base,
+    notify: api.Notify = Notify,
 ) -> Hal:
     """Publish one pact for a consumer version."""
-    return Hal(api.put_pact(engine, base, provider, consumer, version, body))
+    return Hal(api.put_pact(engine, base, provider, consumer, version, body, notify))
 
 
 @router.get("/pacts/provider/{provider}/consumer/{consumer}/version/{version}")
@@ -157,9 +247,10 @@ def publish_verification(
     payload: Any = Body,
     engine: Engine = Db,
     base: str = Base,
+    notify: api.Notify = Notify,
 ) -> Hal:
     """Publish a provider version's verification result of a pact content."""
-    data = api.publish_verification(engine, base, provider, consumer, sha, payload)
+    data = api.publish_verification(engine, base, provider, consumer, sha, payload, notify)
     return Hal(data, status_code=201)
 
 
@@ -390,3 +481,67 @@ def can_i_deploy_branch(
 ) -> Hal:
     """Can the latest version of the branch go to the environment?"""
     return Hal(api.can_i_deploy_branch(engine, base, name, branch, environment))
+
+
+@router.get("/webhooks")
+def list_webhooks(engine: Engine = Db, base: str = Base) -> Hal:
+    """Every webhook."""
+    return Hal(api.list_webhooks(engine, base))
+
+
+@router.post("/webhooks", status_code=201)
+def create_webhook(payload: Any = Body, engine: Engine = Db, base: str = Base) -> Hal:
+    """Create a webhook: events, a request template, optionally a consumer and a provider."""
+    data = api.create_webhook(engine, base, payload)
+    return Hal(data, status_code=201, headers={"Location": data["_links"]["self"]["href"]})
+
+
+@router.post("/webhooks/provider/{provider}/consumer/{consumer}", status_code=201)
+def create_pair_webhook(
+    provider: str, consumer: str, payload: Any = Body, engine: Engine = Db, base: str = Base
+) -> Hal:
+    """Create a webhook for the pacts between one consumer and one provider."""
+    data = api.create_webhook(engine, base, payload, consumer=consumer, provider=provider)
+    return Hal(data, status_code=201, headers={"Location": data["_links"]["self"]["href"]})
+
+
+@router.get("/webhooks/executions")
+def all_webhook_executions(engine: Engine = Db, base: str = Base) -> Hal:
+    """Every webhook's latest delivery attempts."""
+    return Hal(api.webhook_executions(engine, base, None))
+
+
+@router.get("/webhooks/{key}")
+def get_webhook(key: str, engine: Engine = Db, base: str = Base) -> Hal:
+    """One webhook."""
+    return Hal(api.get_webhook(engine, base, key))
+
+
+@router.put("/webhooks/{key}")
+def update_webhook(key: str, payload: Any = Body, engine: Engine = Db, base: str = Base) -> Hal:
+    """Replace a webhook's definition."""
+    return Hal(api.update_webhook(engine, base, key, payload))
+
+
+@router.delete("/webhooks/{key}", status_code=204)
+def delete_webhook(key: str, engine: Engine = Db) -> Response:
+    """Delete a webhook and its runs."""
+    api.delete_webhook(engine, key)
+    return Response(status_code=204)
+
+
+@router.get("/webhooks/{key}/executions")
+def webhook_executions(key: str, engine: Engine = Db, base: str = Base) -> Hal:
+    """The webhook's delivery attempts, newest first."""
+    return Hal(api.webhook_executions(engine, base, key))
+
+
+@router.post("/webhooks/{key}/execute")
+def execute_webhook(
+    key: str,
+    engine: Engine = Db,
+    base: str = Base,
+    dispatcher: WebhookDispatcher = Depends(dispatcher_of),
+) -> Hal:
+    """Send the webhook once now, with example values; what the receiver answered."""
+    return Hal(api.execute_webhook(engine, base, key, dispatcher))

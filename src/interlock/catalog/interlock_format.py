@@ -8,6 +8,10 @@ One document per service (multi-document files allowed):
     owner: team-orders          # a Group, optional when a Backstage Component says it
     telemetryName: orders-svc   # OpenTelemetry service.name, when it differs
     pactName: Orders            # Pact participant name, when it differs
+    health: http://orders:8080/health   # probed by `interlock server`; failures alert
+    alertRules:                 # thresholds of the span rules (see docs/incidents.md)
+      errorRateIncrease: 0.05   # over its own recent baseline
+      p95Factor: 2
     calls: [payments, inventory]
     databases:                  # databases this service owns, with their tables
       orders:
@@ -49,7 +53,11 @@ SERVICE_FIELDS = {
     "databases",
     "reads",
     "writes",
+    "health",
+    "alertRules",
 }
+# The thresholds a service may set for the rules over its span aggregates.
+ALERT_RULE_FIELDS = ("errorRate", "errorRateIncrease", "p95Ms", "p95Factor", "minCalls")
 
 
 def read_interlock(doc: Document) -> Declarations:
@@ -90,6 +98,8 @@ def read_interlock(doc: Document) -> Declarations:
                 out.finding("bad-field", f"'{key}' must be a string", doc, key)
             else:
                 attrs[attr] = value[key]
+    _health(out, doc, value.get("health"), attrs)
+    _alert_rules(out, doc, value.get("alertRules"), attrs)
     out.entities.append(Entity(NodeKind.SERVICE, "Service", name, source_of(doc, "name"), attrs))
     origin = (NodeKind.SERVICE, name)
     if isinstance(value.get("owner"), str):
@@ -112,6 +122,43 @@ def read_interlock(doc: Document) -> Declarations:
     for field, edge in (("reads", EdgeKind.READS), ("writes", EdgeKind.WRITES)):
         _table_uses(out, doc, name, field, edge, value.get(field))
     return out
+
+
+def _health(out: Declarations, doc: Document, value: Any, attrs: dict[str, Any]) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        out.finding("bad-field", "'health' must be an http:// or https:// URL", doc, "health")
+        return
+    attrs["health_url"] = value
+
+
+def _alert_rules(out: Declarations, doc: Document, value: Any, attrs: dict[str, Any]) -> None:
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        out.finding(
+            "bad-field",
+            f"'alertRules' must map thresholds ({', '.join(ALERT_RULE_FIELDS)}) to numbers",
+            doc,
+            "alertRules",
+        )
+        return
+    rules: dict[str, float] = {}
+    for key, number in value.items():
+        if key not in ALERT_RULE_FIELDS:
+            out.finding(
+                "unknown-field",
+                f"unknown threshold {key!r}: expected one of {', '.join(ALERT_RULE_FIELDS)}",
+                doc,
+                "alertRules",
+                key,
+            )
+        elif isinstance(number, bool) or not isinstance(number, int | float) or number <= 0:
+            out.finding("bad-field", f"'{key}' must be a number above 0", doc, "alertRules", key)
+        else:
+            rules[key] = float(number)
+    attrs["alert_rules"] = rules
 
 
 def _databases(out: Declarations, doc: Document, owner: str, value: Any) -> None:

@@ -7,7 +7,7 @@ by its kind. Node ids and classes are stable so the dashboard can link and style
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from xml.sax.saxutils import escape, quoteattr
 
 from interlock.catalog.graph import CatalogGraph
@@ -49,17 +49,24 @@ def render_svg(
     graph: CatalogGraph,
     href: Callable[[Node], str | None] | None = None,
     kinds: frozenset[NodeKind] = MAP_KINDS,
+    marks: Mapping[str, str] | None = None,
 ) -> str:
-    """The map of the nodes of `kinds` as SVG; a node is a link when `href` gives it a URL."""
-    return draw_svg(layout_view(map_view(graph, kinds)), href, kinds)
+    """The map of the nodes of `kinds` as SVG; a node is a link when `href` gives it a URL.
+
+    `marks` adds CSS classes to nodes (by node id) and arrows (by `source->target` ids),
+    so a page can colour some of them (the incident page: alerting services, the origin).
+    """
+    return draw_svg(layout_view(map_view(graph, kinds)), href, kinds, marks)
 
 
 def draw_svg(
     plan: Layout,
     href: Callable[[Node], str | None] | None = None,
     kinds: frozenset[NodeKind] = MAP_KINDS,
+    marks: Mapping[str, str] | None = None,
 ) -> str:
     """Draw an already computed layout (the tests check its boxes directly)."""
+    marks = marks or {}
     legend_width = _legend_width(kinds)
     width = max(plan.width, legend_width) + 2 * MARGIN
     height = plan.height + LEGEND_HEIGHT + 2 * MARGIN
@@ -79,11 +86,11 @@ def draw_svg(
     )
     out.append('<g class="edges">')
     for number, route in enumerate(plan.routes):
-        out.append(_edge(number, route))
+        out.append(_edge(number, route, marks.get(f"{route.edge.source}->{route.edge.target}")))
     out.append("</g>")
     out.append('<g class="nodes">')
     for box in plan.boxes:
-        out.append(_node(box, href(box.node) if href else None))
+        out.append(_node(box, href(box.node) if href else None, marks.get(box.node.id)))
     out.append("</g>")
     out.append('<g class="edge-labels">')
     for route in plan.routes:
@@ -136,12 +143,13 @@ def _shape(kind: NodeKind, x: float, y: float, w: float, h: float) -> str:
     )
 
 
-def _node(box: NodeBox, url: str | None) -> str:
+def _node(box: NodeBox, url: str | None, mark: str | None = None) -> str:
     node = box.node
     label_y = box.y + box.height / 2 + (3.5 if node.kind is NodeKind.DATABASE else 0.0)
     cx = box.x + box.width / 2
+    classes = f"node {node.kind.value}" + (f" {mark}" if mark else "")
     body = (
-        f'<g id="{element_id(node)}" class="node {node.kind.value}"'
+        f'<g id="{element_id(node)}" class={quoteattr(classes)}'
         f" data-name={quoteattr(node.name)}>"
         f"<title>{escape(node.kind.value)} {escape(node.name)}</title>"
         f"{_shape(node.kind, box.x, box.y, box.width, box.height)}"
@@ -153,9 +161,9 @@ def _node(box: NodeBox, url: str | None) -> str:
     return f"<a href={link} xlink:href={link}>{body}</a>"
 
 
-def _edge(number: int, route: Route) -> str:
+def _edge(number: int, route: Route, mark: str | None = None) -> str:
     edge = route.edge
-    classes = " ".join(["edge", *(kind.value for kind in edge.kinds)])
+    classes = " ".join(["edge", *(kind.value for kind in edge.kinds), *([mark] if mark else [])])
     title = f"{edge.source} {edge.label} {edge.target}"
     return (
         f'<g id="edge-{number}" class={quoteattr(classes)}><title>{escape(title)}</title>'

@@ -25,7 +25,20 @@ app = typer.Typer(
 
 
 def register(root: typer.Typer) -> None:
+    from interlock.cli import broker_admin
+
+    broker_admin.register(app)
     root.add_typer(app, name="broker")
+
+
+def _token_option() -> Any:
+    return typer.Option(
+        None,
+        "--broker-token",
+        "-k",
+        envvar=["INTERLOCK_BROKER_TOKEN", "PACT_BROKER_TOKEN"],
+        help="A broker token (interlock broker token create).",
+    )
 
 
 def _broker_option() -> Any:
@@ -69,12 +82,16 @@ def publish(
     tag: list[str] = typer.Option([], "--tag", "-t", help="Tag the version (repeatable)."),
     build_url: str | None = typer.Option(None, "--build-url", help="The CI build's URL."),
     broker_url: str = _broker_option(),
+    broker_token: str | None = _token_option(),
     output: Format = _format_option(),
 ) -> None:
-    """Publish contracts for a consumer version, with its branch and tags."""
+    """Publish contracts for a consumer version, with its branch and tags.
+
+    Exit codes: 0 published, 2 bad input (an unreadable contract) or a broker that refuses or cannot be reached.
+    """
     from interlock.broker import BrokerClient
 
-    with BrokerClient(broker_url) as client:
+    with BrokerClient(broker_url, broker_token) as client:
         answers = client.publish(
             _contract_files(pacts), consumer_version, branch, tuple(tag), build_url
         )
@@ -94,6 +111,7 @@ def can_i_deploy(
     ),
     to: str = typer.Option(..., "--to", "--to-environment", help="The environment."),
     broker_url: str = _broker_option(),
+    broker_token: str | None = _token_option(),
     output: Format = _format_option(),
 ) -> None:
     """Can this version go to the environment? Every contract it has with what runs there
@@ -103,7 +121,7 @@ def can_i_deploy(
     """
     from interlock.broker import BrokerClient
 
-    with BrokerClient(broker_url) as client:
+    with BrokerClient(broker_url, broker_token) as client:
         answer = client.can_i_deploy(pacticipant, version, to)
     deployable = answer["summary"]["deployable"] is True
     if output is Format.json:
@@ -138,12 +156,16 @@ def record_deployment(
         None, "--application-instance", help="Which instance, when several run there."
     ),
     broker_url: str = _broker_option(),
+    broker_token: str | None = _token_option(),
     output: Format = _format_option(),
 ) -> None:
-    """Record that a version now runs in an environment (it replaces the one before)."""
+    """Record that a version now runs in an environment (it replaces the one before).
+
+    Exit codes: 0 recorded, 2 bad input (an unknown environment) or a broker that refuses or cannot be reached.
+    """
     from interlock.broker import BrokerClient
 
-    with BrokerClient(broker_url) as client:
+    with BrokerClient(broker_url, broker_token) as client:
         answer = client.record_deployment(pacticipant, version, environment, instance)
     if output is Format.json:
         print_json(answer)
@@ -158,12 +180,16 @@ def create_environment(
     name: str = typer.Option(..., "--name", help="The environment's name."),
     production: bool = typer.Option(False, "--production", help="A production environment."),
     broker_url: str = _broker_option(),
+    broker_token: str | None = _token_option(),
     output: Format = _format_option(),
 ) -> None:
-    """Create an environment to record deployments to."""
+    """Create an environment to record deployments to.
+
+    Exit codes: 0 created, 2 bad input or a broker that refuses or cannot be reached.
+    """
     from interlock.broker import BrokerClient
 
-    with BrokerClient(broker_url) as client:
+    with BrokerClient(broker_url, broker_token) as client:
         answer = client.create_environment(name, production)
     if output is Format.json:
         print_json(answer)

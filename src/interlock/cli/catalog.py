@@ -32,10 +32,20 @@ from interlock.catalog import (
     render_svg,
     render_text,
 )
-from interlock.cli.output import Format, console, console_err, print_json
+from interlock.cli.options import output_option
+from interlock.cli.output import (
+    EXIT_CODES,
+    Format,
+    console,
+    console_err,
+    print_error,
+    print_json,
+    write_output,
+)
 
 app = typer.Typer(
-    help="The service catalog: check the descriptors (see also `map` and `impact`).",
+    help="The service catalog: check the descriptors (see also `map` and `impact`).\n\n"
+    + EXIT_CODES,
     no_args_is_help=True,
 )
 
@@ -104,9 +114,7 @@ def map_command(
     format: MapFormat = typer.Option(
         MapFormat.text, "--format", "-f", help="text, json, mermaid, dot or svg."
     ),
-    output: Path | None = typer.Option(
-        None, "--output", "-o", help="Write to this file instead of standard output."
-    ),
+    output: Path | None = output_option(),
     tables: bool = typer.Option(False, "--tables", help="Draw tables (mermaid, dot, svg)."),
     teams: bool = typer.Option(False, "--teams", help="Draw teams (mermaid, dot, svg)."),
 ) -> None:
@@ -117,7 +125,7 @@ def map_command(
 
     Exit codes: 0 drawn, 2 usage error or a catalog with errors (listed on stderr).
     """
-    graph = _valid(directory).graph
+    graph = _valid(directory, as_json=format is MapFormat.json).graph
     kinds = (
         MAP_KINDS | ({NodeKind.TABLE} if tables else set()) | ({NodeKind.TEAM} if teams else set())
     )
@@ -136,7 +144,7 @@ def map_command(
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text, encoding="utf-8")
+        write_output(output, text)
         console_err.print(f"wrote {escape(str(output))} ({format.value})", soft_wrap=True)
 
 
@@ -152,18 +160,22 @@ def impact_command(
     Exit codes: 0 answered (even when nothing depends on TARGET), 2 usage error,
     an unknown TARGET, or a catalog with errors (listed on stderr).
     """
-    report = impact(_valid(directory).graph, target)
+    report = impact(_valid(directory, as_json=format is Format.json).graph, target)
     if format is Format.json:
         print_json(report.to_json())
     else:
         _print_impact(report)
 
 
-def _valid(directory: Path) -> Catalog:
+def _valid(directory: Path, as_json: bool) -> Catalog:
     """The catalog, or its error findings on stderr and exit 2."""
     try:
         return load_valid_catalog(directory)
     except InvalidCatalogError as error:
+        if as_json:
+            findings = [finding.to_json() for finding in error.findings]
+            print_error(str(error), as_json=True, findings=findings)
+            raise typer.Exit(2) from None
         for finding in error.findings:
             console_err.print(_finding_line(finding), highlight=False, soft_wrap=True)
         console_err.print(f"[bold red]error:[/] {escape(str(error))}", soft_wrap=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from interlock.cli.output import Format, console, print_json
+from interlock.cli.output import EXIT_CODES, Format, console, print_json
 from interlock.contracts import (
     ChangeSeverity,
     CompatReport,
@@ -27,7 +27,8 @@ from interlock.contracts import (
 from interlock.errors import UserInputError
 
 app = typer.Typer(
-    help="HTTP contracts (Pact v1-v4 files): verify against a running provider, check against OpenAPI, diff API versions.",
+    help="HTTP contracts (Pact v1-v4 files): verify against a running provider, check against OpenAPI, diff API versions.\n\n"
+    + EXIT_CODES,
     no_args_is_help=True,
 )
 
@@ -53,7 +54,9 @@ def _header(text: str) -> tuple[str, str]:
 
 @app.command()
 def verify(
-    pacts: list[Path] = typer.Argument(..., help="Pact files, or directories of them."),
+    pacts: list[Path] = typer.Argument(
+        None, help="Pact files, or directories of them (none with --broker)."
+    ),
     provider: str = typer.Option(..., "--provider", help="The provider's name in the pacts."),
     base_url: str = typer.Option(..., "--base-url", help="Where the running provider answers."),
     state_url: str | None = typer.Option(
@@ -65,19 +68,33 @@ def verify(
     filter_: str | None = typer.Option(
         None, "--filter", help="Only interactions whose description matches this regex."
     ),
-    output: VerifyFormat = typer.Option(VerifyFormat.text, "--format", help="text, json or junit."),
+    output: VerifyFormat = typer.Option(
+        VerifyFormat.text, "--format", "-f", help="text, json or junit."
+    ),
     message_url: str | None = typer.Option(
         None, "--message-url", help="POST endpoint that produces a message for a description."
     ),
     jobs: int = typer.Option(
         1, "--jobs", min=1, help="Interactions run at once (never two sharing a provider state)."
     ),
+    broker: str | None = typer.Option(
+        None, "--broker", help="Verify the pacts this Pact Broker selects (its base URL)."
+    ),
+    provider_version: str | None = typer.Option(
+        None, "--provider-version", help="The provider version verified (with --broker)."
+    ),
+    provider_branch: str | None = typer.Option(
+        None, "--provider-branch", help="The provider version's branch (with --broker)."
+    ),
+    publish: bool = typer.Option(
+        False, "--publish", help="Publish each pact's result to the broker."
+    ),
 ) -> None:
     """Replay every interaction of the pacts against a running provider and match its responses.
 
     Provider states are set up and torn down by POSTing {"state", "params", "action"} to --state-url. Message interactions are verified by POSTing {"description", "providerStates"} to --message-url, which answers with the message (metadata in a base64 JSON Pact-Message-Metadata header).
 
-    Exit codes: 0 every interaction passed (pending ones may fail); 1 an interaction failed or could not run; 2 bad input (unreadable pact, bad option, no pact for the provider).
+    Exit codes: 0 every interaction passed (pending ones may fail); 1 an interaction failed or could not run; 2 bad input (unreadable pact, bad option or URL, no pact for the provider, nothing answering at a URL), before any interaction runs.
     """
     options = VerifyOptions(
         provider=provider,
@@ -88,7 +105,18 @@ def verify(
         jobs=jobs,
         message_url=message_url,
     )
-    report = verify_pacts(pacts, options)
+    if broker is not None:
+        if not provider_version:
+            raise UserInputError("--provider-version: required with --broker")
+        from interlock.broker import verify_with_broker
+
+        report = verify_with_broker(
+            broker, options, provider_version, provider_branch=provider_branch, publish=publish
+        )
+    elif not pacts:
+        raise UserInputError("PACTS: give pact files or directories, or --broker URL")
+    else:
+        report = verify_pacts(pacts, options)
     if output is VerifyFormat.json:
         print_json(report_to_json(report))
     elif output is VerifyFormat.junit:
@@ -142,7 +170,7 @@ def compat(
         "--provider",
         help="Check only the pacts of this provider (default: the spec's info.title when a pact names it).",
     ),
-    output: Format = typer.Option(Format.text, "--format", help="text or json."),
+    output: Format = typer.Option(Format.text, "--format", "-f", help="text or json."),
 ) -> None:
     """Check each pact interaction against the provider's OpenAPI document, without running anything.
 
@@ -194,7 +222,7 @@ def diff(
         "--provider",
         help="Use only the pacts of this provider (default: the spec's info.title when a pact names it).",
     ),
-    output: Format = typer.Option(Format.text, "--format", help="text or json."),
+    output: Format = typer.Option(Format.text, "--format", "-f", help="text or json."),
 ) -> None:
     """List the changes between two versions of an OpenAPI document, breaking ones first.
 

@@ -9,7 +9,7 @@ from typing import NoReturn
 import typer
 from rich.table import Table
 
-from interlock.cli.options import port_option
+from interlock.cli.options import first_port, port_option
 from interlock.cli.output import Format, console, console_err, print_error, print_json
 from interlock.demo import (
     DEFAULT_FIRST_PORT,
@@ -20,7 +20,6 @@ from interlock.demo import (
     start_detached,
     stop_detached,
 )
-from interlock.errors import UserInputError
 from interlock.processes import ProcessSet, ProcessStartError, sigterm_as_interrupt
 
 
@@ -88,7 +87,7 @@ def demo(
         else:
             console.print(f"Stopped the demo (pid {pid})." if pid else "No demo runs from there.")
         return
-    first_port = _first_port(shop_ports)
+    shop_first_port = first_port(shop_ports, "--shop-ports", 4)
     stubbed = [name.strip() for item in stub for name in item.split(",") if name.strip()]
     if detach:
         args = [
@@ -112,7 +111,7 @@ def demo(
         try:
             say = _say_err if as_json else _say  # stdout keeps to the one JSON object
             say("Starting the Interlock server and the example shop…")
-            run = start_demo(processes, data_dir, port, timeout, stubbed, first_port)
+            run = start_demo(processes, data_dir, port, timeout, stubbed, shop_first_port)
             _render(run, hint=not no_browser_hint, as_json=as_json)
             if story:
                 teller = Story(run, say, timings)
@@ -130,14 +129,6 @@ def demo(
             exited.describe_failure(f"stopped on its own (exit code {exited.popen.returncode})"),
             as_json,
         )
-
-
-def _first_port(value: str) -> int | None:
-    if value == "auto":
-        return None
-    if not value.isdigit():
-        raise UserInputError(f"--shop-ports: expected `auto` or a port number, found {value!r}")
-    return int(value)
 
 
 def _stop_story(teller: Story) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from interlock.cli.output import Format, console, console_err, print_json
+from interlock.cli.output import EXIT_CODES, Format, console, console_err, print_json
 from interlock.envs import (
     EnvironmentState,
     default_state_dir,
@@ -23,7 +23,8 @@ from interlock.errors import UserInputError
 from interlock.processes import ProcessStartError, sigterm_as_interrupt
 
 app = typer.Typer(
-    help="A service test environment: stubs, real processes and PostgreSQL, up and down.",
+    help="A service test environment: stubs, real processes and PostgreSQL, up and down.\n\n"
+    + EXIT_CODES,
     no_args_is_help=True,
 )
 
@@ -32,7 +33,7 @@ STATE_DIR = typer.Option(
     "--state-dir",
     help="Where the environment's state, .env and logs live (default: .interlock/envs/NAME).",
 )
-FORMAT = typer.Option(Format.text, "--format", help="text or json.")
+FORMAT = typer.Option(Format.text, "--format", "-f", help="text or json.")
 
 
 def register(root: typer.Typer) -> None:

@@ -16,7 +16,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from interlock.cli.output import Format, console, print_json
+from interlock.cli.output import EXIT_CODES, Format, console, print_json
 from interlock.incidents import (
     Incident,
     IncidentDesk,
@@ -25,12 +25,14 @@ from interlock.incidents import (
     record_change,
 )
 from interlock.store import CHANGE_KINDS, create_engine_for, upgrade_database
+from interlock.telemetry import SpanStore
 
 incidents_app = typer.Typer(
-    help="Incidents: alerts grouped on the service map.", no_args_is_help=True
+    help="Incidents: alerts grouped on the service map.\n\n" + EXIT_CODES, no_args_is_help=True
 )
 change_app = typer.Typer(
-    help="Change events: deploys, config, migrations, flags.", no_args_is_help=True
+    help="Change events: deploys, config, migrations, flags.\n\n" + EXIT_CODES,
+    no_args_is_help=True,
 )
 
 DATA_DIR = typer.Option(
@@ -52,7 +54,10 @@ def register(root: typer.Typer) -> None:
 
 @contextmanager
 def _desk(
-    data_dir: Path | None, database_url: str | None, catalog: Path | None = None
+    data_dir: Path | None,
+    database_url: str | None,
+    catalog: Path | None = None,
+    spans: bool = False,
 ) -> Iterator[IncidentDesk]:
     from interlock.catalog import CatalogGraph, load_catalog
     from interlock.settings import load_settings
@@ -60,11 +65,25 @@ def _desk(
     settings = load_settings(data_dir=data_dir, database_url=database_url, catalog_dir=catalog)
     upgrade_database(settings.database_url)
     engine = create_engine_for(settings.database_url)
+    store = _span_store(settings.data_dir) if spans else None
     try:
         graph = load_catalog(settings.catalog_dir).graph if catalog else CatalogGraph()
-        yield IncidentDesk(engine, graph, None, IncidentSettings.from_environment())
+        yield IncidentDesk(engine, graph, store, IncidentSettings.from_environment())
     finally:
+        if store is not None:
+            store.close()
         engine.dispose()
+
+
+def _span_store(data_dir: Path) -> SpanStore | None:
+    """The span store the server writes in `data_dir` (for curves and the RCA check), or
+    None when there is none yet."""
+    from interlock.telemetry import TelemetrySettings, open_span_store
+
+    telemetry = TelemetrySettings(data_dir=data_dir).with_environment()
+    if not telemetry.database_url and not telemetry.spans_path.exists():
+        return None
+    return open_span_store(telemetry)
 
 
 @incidents_app.command("list")
@@ -74,7 +93,10 @@ def list_command(
     database_url: str | None = DATABASE_URL,
     format: Format = FORMAT,
 ) -> None:
-    """List incidents: open first, then acknowledged, then resolved."""
+    """List incidents: open first, then acknowledged, then resolved.
+
+    Exit codes: 0 listed (also when there is none), 2 bad input or an unusable database.
+    """
     with _desk(data_dir, database_url) as desk:
         states = (
             ("open", "acknowledged", "pending", "resolved", "suppressed") if all_states else None
@@ -119,8 +141,11 @@ def show_command(
     database_url: str | None = DATABASE_URL,
     format: Format = FORMAT,
 ) -> None:
-    """Show one incident: its alerts and why each joined, the changes before it, its history."""
-    with _desk(data_dir, database_url, catalog) as desk:
+    """Show one incident: its alerts and why each joined, the changes before it, its history.
+
+    Exit codes: 0 shown, 2 an unknown incident, bad input or an unusable database.
+    """
+    with _desk(data_dir, database_url, catalog, spans=True) as desk:
         report = desk.report(incident_id)
     if format == Format.json:
         print_json(report.to_json())
@@ -137,6 +162,12 @@ def _render(report: IncidentReport) -> None:
     console.print(
         f"probable origin: [bold]{escape(i.origin or 'unknown')}[/] (window RCA: {report.origin_check.verdict})"
     )
+    for rank, suspect in enumerate(report.origin_check.ranking, 1):
+        traces = ", ".join(suspect.get("example_trace_ids", [])[:2])
+        console.print(
+            f"  RCA #{rank} {escape(suspect['service'])} (score {suspect['score']:.3f})"
+            + (f" — traces {traces}" if traces else "")
+        )
     alerts = Table("alert", "service", "status", "since (UTC)", "why it is here")
     for a in report.alerts:
         where = a.service or f"{a.service_label}={a.unmapped} (unmapped)"
@@ -175,7 +206,10 @@ def ack_command(
     database_url: str | None = DATABASE_URL,
     format: Format = FORMAT,
 ) -> None:
-    """Acknowledge an incident: someone is on it."""
+    """Acknowledge an incident: someone is on it.
+
+    Exit codes: 0 acknowledged, 2 an unknown incident, one that cannot be acknowledged, or bad input.
+    """
     with _desk(data_dir, database_url) as desk:
         incident = desk.acknowledge(incident_id, actor or getpass.getuser(), note)
     _done(incident, format)
@@ -190,7 +224,10 @@ def resolve_command(
     database_url: str | None = DATABASE_URL,
     format: Format = FORMAT,
 ) -> None:
-    """Resolve an incident by hand, with a note."""
+    """Resolve an incident by hand, with a note.
+
+    Exit codes: 0 resolved, 2 an unknown incident, one already resolved, or bad input.
+    """
     with _desk(data_dir, database_url) as desk:
         incident = desk.resolve(incident_id, actor or getpass.getuser(), note)
     _done(incident, format)
@@ -216,7 +253,10 @@ def record_command(
     database_url: str | None = DATABASE_URL,
     format: Format = FORMAT,
 ) -> None:
-    """Record a change event (now), so incidents can show what changed just before."""
+    """Record a change event (now), so incidents can show what changed just before.
+
+    Exit codes: 0 recorded, 2 bad input (an unknown kind, no service) or an unusable database.
+    """
     from interlock.settings import load_settings
 
     settings = load_settings(data_dir=data_dir, database_url=database_url)

@@ -10,7 +10,21 @@ from pathlib import Path
 import typer
 
 from interlock import migrations
-from interlock.cli.output import Format, console, console_err, finish, print_json, short_lived
+from interlock.cli.migrate_apply import register_apply
+from interlock.cli.migrate_check import register_check
+from interlock.cli.options import output_option, writable_directory
+from interlock.cli.output import (
+    EXIT_CODES,
+    Format,
+    console,
+    console_err,
+    finish,
+    output_errors,
+    print_json,
+    render_to_text,
+    short_lived,
+    write_output,
+)
 from interlock.migrations import (
     LintFormat,
     all_rules,
@@ -29,7 +43,8 @@ from interlock.migrations.forked import cpu_count
 # `migrate lint` starts in a tenth of a second.
 
 app = typer.Typer(
-    help="Migration safety: lint, cross-service impact, a measured dry run, rollback check.",
+    help="Migration safety: lint, cross-service impact, a measured dry run, rollback check.\n\n"
+    + EXIT_CODES,
     no_args_is_help=True,
 )
 
@@ -40,10 +55,15 @@ def lint(
         ..., help="Migration directories (layout detected) or single migration files."
     ),
     pg_version: int | None = typer.Option(
-        None, "--pg-version", help="Target PostgreSQL major version (default 16)."
+        None,
+        "--pg-version",
+        help="PostgreSQL major version the notes assume (else INTERLOCK_PG_VERSION, settings, 16).",
     ),
     format: LintFormat = typer.Option(
-        LintFormat.text, "--format", help="text, json, sarif (GitHub code scanning) or github."
+        LintFormat.text,
+        "--format",
+        "-f",
+        help="text, json, sarif (GitHub code scanning) or github.",
     ),
     assume_in_transaction: bool | None = typer.Option(
         None,
@@ -64,9 +84,11 @@ def lint(
     Settings: \\[tool.interlock.migrations] in pyproject.toml, or `migrations:` in a
     `kind: Config` document of interlock.yaml (pg_version,
     assume_in_transaction, disabled_rules). Silence one statement with
-    `-- interlock:ignore RULE reason` on the line before it.
+    `-- interlock:ignore RULE reason` on the line before it. A single file is linted with
+    the migrations before it replayed as context; a problem in one of those is a note.
 
-    Exit codes: 0 no error finding, 1 at least one error finding, 2 unreadable or unparsable input.
+    Exit codes: 0 no error finding, 1 at least one error finding, 2 unreadable or unparsable
+    input, or a directory with no migrations.
     """
     short_lived()
     settings = load_lint_settings(
@@ -119,8 +141,9 @@ def impact(
         None,
         "--save",
         help="Keep the report in this Interlock data directory (the dashboard shows it).",
+        callback=writable_directory,
     ),
-    format: Format = typer.Option(Format.text, "--format", help="text or json."),
+    format: Format = typer.Option(Format.text, "--format", "-f", help="text or json."),
 ) -> None:
     """Which services a pending migration breaks: catalog, database contracts and traces.
 
@@ -150,7 +173,9 @@ def impact(
 def dry_run_command(
     path: Path = typer.Argument(..., help="The migration directory (layout detected)."),
     database_url: str = typer.Option(
-        ..., "--database-url", help="The source database; it is only read."
+        ...,
+        "--database-url",
+        help="The source database, postgresql://user@host:5432/name; it is only read.",
     ),
     from_version: str | None = typer.Option(
         None,
@@ -175,14 +200,15 @@ def dry_run_command(
     max_lock_ms: float = typer.Option(
         1000.0, "--max-lock-ms", help="A blocking lock held longer than this is a finding."
     ),
-    format: ReportFormat = typer.Option(ReportFormat.text, "--format", help="text, json or html."),
-    output: Path | None = typer.Option(
-        None, "--output", "-o", help="Write the report to this file."
+    format: ReportFormat = typer.Option(
+        ReportFormat.text, "--format", "-f", help="text, json or html."
     ),
+    output: Path | None = output_option("Write the report to this file."),
     save_to: Path | None = typer.Option(
         None,
         "--save",
         help="Keep the report in this Interlock data directory (the dashboard shows it).",
+        callback=writable_directory,
     ),
 ) -> None:
     """Apply pending migrations to a scratch copy and measure locks, rewrites and rows read.
@@ -207,21 +233,24 @@ def dry_run_command(
     if save_to is not None:
         migrations.save_report(save_to, "dry-run", str(path), report.to_json())
     if format is ReportFormat.json:
-        text = json.dumps(report.to_json(), indent=2)
+        text = json.dumps(report.to_json(), indent=2) + "\n"
     elif format is ReportFormat.html:
-        text = migrations.render_dry_run_html(report)
+        text = migrations.render_dry_run_html(report) + "\n"
+    elif output is not None:
+        text = render_to_text(lambda to: migrations.render_dry_run_text(report, to))
     else:
         migrations.render_dry_run_text(report, console)
         text = ""
-    if text and output:
-        output.write_text(text, encoding="utf-8")
+    if output is not None:
+        write_output(output, text)
     elif text:
-        print(text)
+        sys.stdout.write(text)
     raise typer.Exit(0 if report.ok else 1)
 
 
 contract_app = typer.Typer(
-    help="Database contracts: the queries a consumer runs on a database it does not own.",
+    help="Database contracts: the queries a consumer runs on a database it does not own.\n\n"
+    + EXIT_CODES,
     no_args_is_help=True,
 )
 app.add_typer(contract_app, name="contract")
@@ -238,8 +267,12 @@ def extract_contract(
     data_dir: Path = typer.Option(
         Path(".interlock"), "--data-dir", help="Interlock data directory with the span store."
     ),
-    out: Path | None = typer.Option(
-        None, "--out", "-o", help="Write the contract here (default: print it)."
+    out: Path | None = output_option("Write the contract here, as YAML (default: print it)."),
+    format: Format = typer.Option(
+        Format.text,
+        "--format",
+        "-f",
+        help="text (the contract as YAML) or json (the contract, or with --output what was written).",
     ),
 ) -> None:
     """Write a first database contract from the queries seen on a service's spans.
@@ -255,13 +288,25 @@ def extract_contract(
     ]
     contract = contract_from_queries(service, database, queries, str(out or ""))
     if not contract.queries:
+        if format is Format.json:
+            print_json({"service": service, "database": database, "queries": []})
         console_err.print(f"no query of {service} on {database} was seen in {data_dir}")
         raise typer.Exit(1)
-    if out is None:
-        sys.stdout.write(yaml.safe_dump(contract.to_json(), sort_keys=False, width=100))
+    if out is not None:
+        with output_errors(out):
+            write_database_contract(contract, out)
+        if format is Format.json:
+            print_json({"written": str(out), "queries": len(contract.queries)})
+        else:
+            console.print(f"wrote {len(contract.queries)} queries to {out}")
+    elif format is Format.json:
+        print_json(contract.to_json())
     else:
-        write_database_contract(contract, out)
-        console.print(f"wrote {len(contract.queries)} queries to {out}")
+        sys.stdout.write(yaml.safe_dump(contract.to_json(), sort_keys=False, width=100))
+
+
+register_apply(app)
+register_check(app)
 
 
 def register(root: typer.Typer) -> None:

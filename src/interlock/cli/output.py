@@ -1,18 +1,53 @@
-"""Shared output plumbing for commands: consoles and the `--format` choice."""
+"""Shared output plumbing for commands: consoles, the `--format` choice, errors and files.
+
+Every command prints through here, so that output and errors look the same everywhere.
+"""
 
 from __future__ import annotations
 
 import gc
 import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import orjson
 import typer
 
+from interlock.errors import UserInputError
+
 if TYPE_CHECKING:
     from rich.console import Console
+
+
+_PIPE_WIDTH = 100_000
+"""Columns when writing to a file or a pipe: wide enough that no value is ever cut."""
+
+
+def _whole_values_console(**options: Any) -> Console:
+    """A Rich console that, writing to a file or another program, cuts no value at 80 columns.
+
+    On a terminal it fits the terminal; COLUMNS, when set, still wins. Tables are not
+    expanded, so a wide console pads nothing: each line is as long as what it shows.
+    """
+    from rich.console import Console, ConsoleDimensions
+
+    class WholeValuesConsole(Console):
+        @property
+        def size(self) -> ConsoleDimensions:
+            size = super().size
+            if self._width is None and "COLUMNS" not in self._environ and not self.is_terminal:
+                return ConsoleDimensions(_PIPE_WIDTH, size.height)
+            return size
+
+        @size.setter
+        def size(self, new_size: tuple[int, int]) -> None:
+            self._width, self._height = new_size
+
+    return WholeValuesConsole(**options)
 
 
 class _LazyConsole:
@@ -24,14 +59,19 @@ class _LazyConsole:
 
     def __getattr__(self, name: str) -> Any:
         if self._console is None:
-            from rich.console import Console
-
-            self._console = Console(**self._options)
+            self._console = _whole_values_console(**self._options)
         return getattr(self._console, name)
 
 
 console = cast("Console", _LazyConsole(highlight=False, soft_wrap=True))
 console_err = cast("Console", _LazyConsole(stderr=True, highlight=False, soft_wrap=True))
+
+
+EXIT_CODES = (
+    "Exit codes: 0 success, 1 findings, 2 usage or input error "
+    "(each command's --help says what they mean for it)."
+)
+"""The contract every command group states in its --help."""
 
 
 class Format(StrEnum):
@@ -94,3 +134,50 @@ def finish(code: int) -> NoReturn:
             pass
         os._exit(code)
     raise typer.Exit(code)
+
+
+def wants_json(argv: list[str]) -> bool:
+    """Whether the command line asks for `--format json` (`--format=json`, `-f json`, `-fjson`)."""
+    for index, arg in enumerate(argv):
+        if arg in ("--format=json", "-fjson"):
+            return True
+        if arg in ("--format", "-f") and argv[index + 1 : index + 2] == ["json"]:
+            return True
+    return False
+
+
+def print_error(message: str, *, as_json: bool, code: int = 2, **details: Any) -> None:
+    """One error on stderr: `error: message` for people, one JSON object for machines."""
+    if as_json:
+        encoded = orjson.dumps({"error": message, "code": code, **details}, default=str)
+        sys.stderr.write(encoded.decode() + "\n")
+        sys.stderr.flush()
+        return
+    from rich.text import Text
+
+    console_err.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
+
+
+@contextmanager
+def output_errors(path: Path, flag: str = "--output") -> Iterator[None]:
+    """Turn a failure to write the file `flag` names into the user's error (one line, exit 2)."""
+    try:
+        yield
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise UserInputError(f"{flag}: cannot write {path}: {reason}") from None
+
+
+def write_output(path: Path, text: str, flag: str = "--output") -> None:
+    """Write a command's result to the file its `flag` names."""
+    with output_errors(path, flag):
+        path.write_text(text, encoding="utf-8")
+
+
+def render_to_text(render: Callable[[Console], None]) -> str:
+    """What `render` prints on a console, as plain text (no colours): for a file to write."""
+    import io
+
+    buffer = io.StringIO()
+    render(_whole_values_console(file=buffer, highlight=False, soft_wrap=True, color_system=None))
+    return buffer.getvalue()

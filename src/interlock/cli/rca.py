@@ -61,7 +61,7 @@ def rca_command(
 
     With --trace: the failing span that no failing child explains, and the critical path ranked by self time against each operation's usual self time. With --since or --start/--end: services and operations ranked by how failures concentrate on them (Ochiai), how often they are a failed trace's own root cause, and their self-time p95 against the baseline. A trace failed when a span has error status or it took over 1.5x the baseline p95 of its root operation.
 
-    Exit codes: 0 a diagnosis (something failed and suspects are ranked), 1 nothing looks wrong (no failed trace in the window, or the trace is healthy), 2 usage or input error (bad time, unknown trace id, no span store).
+    Exit codes: 0 nothing looks wrong (no failed trace in the window, or the trace is healthy), 1 findings (something failed and suspects are ranked), 2 usage or input error (bad time, unknown trace id, no span store).
     """
     chosen = [name for name, value in (("--trace", trace), ("--since", since)) if value]
     if start or end:
@@ -84,7 +84,7 @@ def rca_command(
             print_json(diagnosis.to_json())
         else:
             _print_trace(diagnosis, limit)
-        raise typer.Exit(0 if diagnosis.failed else 1)
+        raise typer.Exit(1 if diagnosis.failed else 0)
     if since:
         window_end = time.time_ns()
         window_start = window_end - int(parse_duration_s(since) * _NS)
@@ -98,7 +98,7 @@ def rca_command(
         print_json(window.to_json())
     else:
         _print_window(window, limit)
-    raise typer.Exit(0 if window.failed_traces else 1)
+    raise typer.Exit(1 if window.found or window.failed_traces else 0)
 
 
 def _ms(value: float | None) -> str:
@@ -113,7 +113,7 @@ def _print_window(d: WindowDiagnosis, limit: int) -> None:
         f"{format_time(d.baseline_start_unix_nano)} .. {format_time(d.baseline_end_unix_nano)}: "
         f"{d.baseline_traces} healthy trace(s)"
     )
-    if not d.failed_traces:
+    if not d.found and not d.failed_traces:
         console.print("[green]nothing looks wrong[/]: no trace failed or was slow")
         return
     services = Table("#", "service", "score", "blamed traces", "suspect operations", "examples")

@@ -12,8 +12,8 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from interlock.cli.output import Format, console, print_json
-from interlock.errors import UserInputError
+from interlock.cli.options import first_port, port_option, writable_directory
+from interlock.cli.output import EXIT_CODES, Format, console, output_errors, print_json
 from interlock.stubs import (
     RecordingServer,
     StubServer,
@@ -25,10 +25,10 @@ from interlock.stubs import (
 )
 
 app = typer.Typer(
-    help="Stubs of dependent services from contracts, specs and recordings.",
+    help="Stubs of dependent services from contracts, specs and recordings.\n\n" + EXIT_CODES,
     no_args_is_help=True,
 )
-fault_app = typer.Typer(help="HTTP faults on running stubs.", no_args_is_help=True)
+fault_app = typer.Typer(help="HTTP faults on running stubs.\n\n" + EXIT_CODES, no_args_is_help=True)
 
 
 @app.command("serve")
@@ -37,7 +37,7 @@ def serve(
         ...,
         help="Pact files, OpenAPI documents, WireMock mappings or directories; `name=PATH` names the service.",
     ),
-    port: int | None = typer.Option(
+    port: int | None = port_option(
         None,
         "--port",
         help="One port for every service (routed by Host header or /<service> prefix).",
@@ -45,13 +45,15 @@ def serve(
     ports: str = typer.Option(
         "auto", "--ports", help="`auto` (a free port each) or the first port."
     ),
-    admin_port: int | None = typer.Option(
+    admin_port: int | None = port_option(
         None, "--admin-port", help="A port for the admin API (else /__admin on every stub port)."
     ),
     seed: int = typer.Option(0, "--seed", help="Seed for generated values (deterministic)."),
     faults: Path | None = typer.Option(None, "--faults", help="A YAML/JSON file of faults to set."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-    output: Format = typer.Option(Format.text, "--format", help="text or json (the services)."),
+    output: Format = typer.Option(
+        Format.text, "--format", "-f", help="text or json (the services)."
+    ),
 ) -> None:
     """Serve stubs of one or many services in one process until Ctrl-C.
 
@@ -65,9 +67,7 @@ def serve(
             services, host, port, per_service=False, admin_port=admin_port, seed=seed
         )
     else:
-        if ports != "auto" and not ports.isdigit():
-            raise UserInputError(f"--ports: expected `auto` or a port number, found {ports!r}")
-        first = 0 if ports == "auto" else int(ports)
+        first = first_port(ports, "--ports", len(services)) or 0
         server = StubServer(services, host, first, admin_port=admin_port, seed=seed)
     endpoints = server.endpoints()
     if output is Format.json:
@@ -87,9 +87,14 @@ def serve(
 @app.command("record")
 def record(
     target: str = typer.Option(..., "--target", help="URL of the real service to record."),
-    port: int = typer.Option(0, "--port", help="Port the recording proxy listens on (0 = free)."),
+    port: int = port_option(
+        0, "--port", help="Port the recording proxy listens on (0 = free).", free=True
+    ),
     out: Path = typer.Option(
-        Path(".interlock/recordings"), "--out", help="Directory for the pact."
+        Path(".interlock/recordings"),
+        "--out",
+        help="Directory for the pact (made if missing).",
+        callback=writable_directory,
     ),
     consumer: str = typer.Option(
         "recorded-consumer", "--consumer", help="Consumer name in the pact."
@@ -98,16 +103,32 @@ def record(
         None, "--provider", help="Provider name (default: target host)."
     ),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    output: Format = typer.Option(
+        Format.text,
+        "--format",
+        "-f",
+        help="text or json: one object with the proxy's URL at start, one with the pact written.",
+    ),
 ) -> None:
     """Proxy to --target and write what passes through as a Pact v4 file on Ctrl-C.
 
     Exit codes: 0 written, 2 a bad target URL or a port that cannot be opened.
     """
     server = RecordingServer(target, out, port, host, consumer, provider)
-    console.print(f"recording {target} through [bold]{server.url}[/] (Ctrl-C to write the pact)")
+    if output is Format.json:
+        print_json({"url": server.url, "target": target, "out": str(out)})
+    else:
+        console.print(
+            f"recording {target} through [bold]{server.url}[/] (Ctrl-C to write the pact)"
+        )
     sys.stdout.flush()
-    written = server.serve()
-    console.print(f"wrote {len(server.proxy.interactions)} interactions to {written}")
+    with output_errors(out, "--out"):
+        written = server.serve()
+    interactions = len(server.proxy.interactions)
+    if output is Format.json:
+        print_json({"written": str(written), "interactions": interactions})
+    else:
+        console.print(f"wrote {interactions} interactions to {written}")
 
 
 @fault_app.command("add")
@@ -132,7 +153,7 @@ def fault_add(
     limit_bytes: int | None = typer.Option(None, "--bytes", help="limit_data: body bytes sent."),
     rate_kbps: int | None = typer.Option(None, "--rate-kbps", help="bandwidth: KB per second."),
     delay_ms: int | None = typer.Option(None, "--delay-ms", help="slow_close: delay before close."),
-    output: Format = typer.Option(Format.text, "--format", help="text or json."),
+    output: Format = typer.Option(Format.text, "--format", "-f", help="text or json."),
 ) -> None:
     """Add a fault to a service of a running stub server.
 
@@ -168,7 +189,7 @@ def fault_add(
 def fault_list(
     stub_admin: str = typer.Option(..., "--stub-admin", help="Admin URL of the stub server."),
     service: str = typer.Option(..., "--service", help="The stubbed service."),
-    output: Format = typer.Option(Format.text, "--format", help="text or json."),
+    output: Format = typer.Option(Format.text, "--format", "-f", help="text or json."),
 ) -> None:
     """List the faults on a service. Exit codes: 0 listed, 2 an unreachable server."""
     faults = list_faults(stub_admin, service)
@@ -193,10 +214,14 @@ def fault_remove(
     stub_admin: str = typer.Option(..., "--stub-admin", help="Admin URL of the stub server."),
     service: str = typer.Option(..., "--service", help="The stubbed service."),
     name: str | None = typer.Option(None, "--name", help="One fault (default: all)."),
+    output: Format = typer.Option(Format.text, "--format", "-f", help="text or json."),
 ) -> None:
     """Remove one fault or all of a service. Exit codes: 0 removed, 2 unknown fault or server."""
     remove_faults(stub_admin, service, name)
-    console.print(f"removed {'fault ' + name if name else 'all faults'} from {service}")
+    if output is Format.json:
+        print_json({"service": service, "removed": name or "all"})
+    else:
+        console.print(f"removed {'fault ' + name if name else 'all faults'} from {service}")
 
 
 def register(root: typer.Typer) -> None:

@@ -6,6 +6,7 @@ Thin: each command parses its flags, calls one function of `interlock.telemetry`
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -16,8 +17,10 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from interlock.cli.output import Format, console, print_json
+from interlock.cli.options import port_option
+from interlock.cli.output import EXIT_CODES, Format, console, print_json
 from interlock.errors import UserInputError
+from interlock.ports import check_can_listen
 
 if TYPE_CHECKING:
     from interlock.logging import LogCheckReport
@@ -27,11 +30,14 @@ if TYPE_CHECKING:
 # OpenTelemetry, which every other `interlock` command would otherwise pay for at start-up.
 
 traces_app = typer.Typer(
-    help="Stored traces: search them and show one (data from `interlock collector` or `server`).",
+    help="Stored traces: search them and show one (data from `interlock collector` or `server`)."
+    "\n\n" + EXIT_CODES,
     no_args_is_help=True,
 )
 
-logs_app = typer.Typer(help="Service log lines and the logging standard.", no_args_is_help=True)
+logs_app = typer.Typer(
+    help="Service log lines and the logging standard.\n\n" + EXIT_CODES, no_args_is_help=True
+)
 
 DATA_DIR = typer.Option(
     Path(".interlock"),
@@ -41,9 +47,11 @@ DATA_DIR = typer.Option(
 )
 DATABASE_URL = typer.Option(
     "",
+    "--span-store",
     "--database-url",
-    envvar="INTERLOCK_TELEMETRY_DATABASE_URL",
-    help="postgresql://... to use a team server's PostgreSQL instead of DATA_DIR/spans.db.",
+    envvar=["INTERLOCK_SPAN_STORE", "INTERLOCK_TELEMETRY_DATABASE_URL"],
+    help="The span store instead of DATA_DIR/spans.db: postgresql://... (a team server), "
+    "clickhouse://host:8123/db or chdb:///dir (ClickHouse; run `interlock telemetry init-store` first).",
 )
 FORMAT = typer.Option(Format.text, "--format", "-f", help="text or json.")
 
@@ -58,7 +66,7 @@ def collector_command(
     host: str = typer.Option(
         "127.0.0.1", "--host", help="Address to bind (127.0.0.1 unless told)."
     ),
-    port: int = typer.Option(
+    port: int = port_option(
         4318, "--port", help="Port to listen on (4318 is the OTLP/HTTP default)."
     ),
     data_dir: Path = DATA_DIR,
@@ -71,14 +79,27 @@ def collector_command(
     slow_ms: float = typer.Option(
         None, "--slow-ms", help="Traces with a span at least this slow are always stored."
     ),
+    format: Format = typer.Option(
+        Format.text,
+        "--format",
+        "-f",
+        help="text or json: at start, one object with the OTLP URLs and the store.",
+    ),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        help="Intake processes sharing the port, each writing directly (needs a "
+        "postgresql:// or clickhouse:// --span-store).",
+    ),
 ) -> None:
     """Receive OTLP/HTTP traces and logs (POST /v1/traces, /v1/logs) into DATA_DIR/spans.db.
 
     Protobuf or JSON, plain or gzip. Runs until interrupted; the write queue is flushed on the way out. Settings also come from INTERLOCK_TELEMETRY_* variables (e.g. INTERLOCK_TELEMETRY_MAX_BODY_BYTES, INTERLOCK_TELEMETRY_QUEUE_MAX_ITEMS).
 
-    Exit codes: 0 stopped cleanly, 2 usage error (for example a bad flag or variable).
+    Exit codes: 0 stopped cleanly, 2 usage error (for example a bad flag or variable, or a port in use).
     """
     from interlock.telemetry import TelemetrySettings, run_collector
+    from interlock.telemetry.collector import check_workers
 
     settings = replace(
         TelemetrySettings(data_dir=data_dir).with_environment(), database_url=database_url
@@ -89,11 +110,25 @@ def collector_command(
         settings = replace(settings, sample_rate=sample_rate)
     if slow_ms is not None:
         settings = replace(settings, slow_ms=slow_ms)
-    where = "PostgreSQL (--database-url)" if settings.database_url else str(settings.spans_path)
-    console.print(
-        f"OTLP/HTTP collector on http://{host}:{port}/v1/traces and /v1/logs, storing in {where}"
-    )
-    run_collector(settings, host, port)
+    check_workers(settings, workers)
+    check_can_listen(host, port)
+    base = f"http://{host}:{port}"
+    if format is Format.json:
+        store = (
+            settings.database_url.partition(":")[0]
+            if settings.database_url
+            else str(settings.spans_path)
+        )
+        print_json({"traces": f"{base}/v1/traces", "logs": f"{base}/v1/logs", "store": store})
+    else:
+        where = (
+            f"{settings.database_url.partition(':')[0]} (--span-store)"
+            if settings.database_url
+            else str(settings.spans_path)
+        )
+        console.print(f"OTLP/HTTP collector on {base}/v1/traces and /v1/logs, storing in {where}")
+    sys.stdout.flush()  # whoever reads the URLs through a pipe needs them now
+    run_collector(settings, host, port, workers)
 
 
 @traces_app.command(name="search")
@@ -101,7 +136,7 @@ def search_command(
     service: str = typer.Option(
         None, "--service", "-s", help="Spans of this service (its service.name)."
     ),
-    operation: str = typer.Option(None, "--operation", "-o", help="Spans with this name."),
+    operation: str = typer.Option(None, "--operation", help="Spans with this name."),
     attribute: list[str] = typer.Option(
         [], "--attr", "-a", help="key=value (exact) or key~value (substring); repeatable."
     ),

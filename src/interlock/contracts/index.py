@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from interlock.contracts.database import SUFFIXES, DatabaseContract, load_database_contracts
-from interlock.contracts.model import Body, Interaction, Pact
+from interlock.contracts.model import Body, Interaction, MatchingRule, MatchingRules, Pact
 from interlock.contracts.pact_reader import load_pact
 from interlock.errors import UserInputError
 
@@ -111,10 +112,17 @@ def interaction_view(interaction: Interaction) -> dict[str, Any]:
         query = f"?{request.query_text}" if request.query_text else ""
         view["request"] = {
             "line": f"{request.method} {request.path}{query}",
+            "headers": _headers(request.headers),
             "body": _body_text(request.body),
+            "matchers": _matchers(request.matching_rules),
         }
     if response is not None:
-        view["response"] = {"status": response.status, "body": _body_text(response.body)}
+        view["response"] = {
+            "status": response.status,
+            "headers": _headers(response.headers),
+            "body": _body_text(response.body),
+            "matchers": _matchers(response.matching_rules),
+        }
         view["rules"] = sorted(
             {
                 f"{category} {path}"
@@ -125,6 +133,43 @@ def interaction_view(interaction: Interaction) -> dict[str, Any]:
     if message is not None:
         view["message"] = {"body": _body_text(message.contents)}
     return view
+
+
+def _headers(headers: Mapping[str, str | list[str]] | None) -> list[str]:
+    """Each header as `Name: value` (a repeated header once per value)."""
+    lines = []
+    for name, value in (headers or {}).items():
+        for one in value if isinstance(value, list) else [value]:
+            lines.append(f"{name}: {one}")
+    return lines
+
+
+def _matcher_text(rule: MatchingRule) -> str:
+    """A matcher as a person reads it: its kind and its settings (`regex ^\\d+$`, `type min=1`)."""
+    settings = [
+        f"{key}={json.dumps(value) if not isinstance(value, str) else value}"
+        for key, value in rule.attributes.items()
+        if key not in ("match", "regex")
+    ]
+    if "regex" in rule.attributes:
+        settings.insert(0, str(rule.attributes["regex"]))
+    return " ".join([rule.kind, *settings])
+
+
+def _matchers(rules: MatchingRules) -> list[dict[str, Any]]:
+    """Where each matcher applies (`body $.id`, `header Content-Type`), its kinds, in full."""
+    found = []
+    for category, by_key in rules.items():
+        for key, rule_list in by_key.items():
+            found.append(
+                {
+                    "where": f"{category} {key}".strip(),
+                    "kinds": [rule.kind for rule in rule_list.matchers],
+                    "matchers": [_matcher_text(rule) for rule in rule_list.matchers],
+                    "combine": rule_list.combine,
+                }
+            )
+    return found
 
 
 def _paths(rules: Any) -> list[str]:

@@ -182,6 +182,33 @@ class RequestMatcher:
         out.extend(self.body.compare(actual.body))
         return out
 
+    def matches(self, actual: HttpRequest) -> bool:
+        """Whether `actual` matches, stopping at the first difference.
+
+        A stub tries many candidates per request; explaining each one that loses (what `match`
+        does) cost more than the matching itself on rule-heavy pacts.
+        """
+        expected = self.expected
+        if expected.method.upper() != actual.method.upper():
+            return False
+        if self.path_rule is not None and self.path_rule.matchers:
+            if check_rules(self.path_rule, expected.path, actual.path) is not None:
+                return False
+        elif expected.path != actual.path:
+            return False
+        if self.raw_query and expected.query_text is not None and actual.query_text is not None:
+            if unquote(expected.query_text) != unquote(actual.query_text):
+                return False
+        elif (expected.query or actual.query) and compare_multimap(
+            "query", expected.query or {}, actual.query or {}, self.query_rules, strict=True
+        ):
+            return False
+        if expected.headers and compare_headers(
+            expected.headers, actual.headers, self.header_rules
+        ):
+            return False
+        return not self.body.compare(actual.body)
+
 
 class ResponseMatcher:
     """An expected response compiled once; `match` lists the mismatches of an actual one."""

@@ -145,6 +145,13 @@ def read_document_file(path: Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise SourceError(str(path), None, f"cannot read: {error.strerror}") from None
+    except UnicodeDecodeError as error:  # a binary file given by mistake (an image, an archive)
+        raise SourceError(
+            str(path),
+            None,
+            "expected a UTF-8 text file (JSON or YAML), found a byte that is not UTF-8 "
+            f"at offset {error.start}",
+        ) from None
     try:
         if path.suffix == ".json":
             return json.loads(text)

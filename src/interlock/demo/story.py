@@ -17,6 +17,8 @@ import httpx
 from rich.markup import escape
 
 from interlock.contracts import VerifyOptions, verify_pacts
+from interlock.demo.broker_chapter import tell_broker_chapter
+from interlock.demo.incidents_chapter import IncidentsChapter
 from interlock.demo.migrations_chapter import ThrowawayPostgres, check_proposals
 from interlock.demo.shop import STUB_PROCESS, DemoRun, find_shop
 from interlock.demo.traffic import FaultTarget, Traffic, diagnose, restock
@@ -109,6 +111,7 @@ class Story:
     def __post_init__(self) -> None:
         self.postgres = ThrowawayPostgres(lambda path: self._record("postgres_dir", str(path)))
         self.story_file = self.run.data_dir / STORY_FILE
+        self.incidents = IncidentsChapter(self.run.dashboard_url, self.run.data_dir, self._stop)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._tell, name="demo story", daemon=True)
@@ -120,6 +123,7 @@ class Story:
         if self._traffic is not None:
             self._traffic.stop()
         self.postgres.stop()
+        self.incidents.stop()
         if self._thread is not None:
             self._thread.join(timeout=20)
 
@@ -143,7 +147,9 @@ class Story:
             ("3", self._alone),
             ("5", self._start_traffic),
             ("4", self._migrations),
+            ("7", self._broker),
             ("5", self._fault),
+            ("6", self._incident),
         ]
         for number, chapter in chapters:
             if self._stop.is_set():
@@ -231,6 +237,19 @@ class Story:
             f"{self.run.dashboard_url}/migrations"
         )
 
+    def _broker(self) -> None:
+        broker = f"{self.run.dashboard_url}/broker"
+        done, line = tell_broker_chapter(broker, find_shop(), self.results, self.run.dashboard_url)
+        self._record("broker", done.to_json())
+        self._say(line)
+
+    def _incident(self) -> None:
+        if self.incidents.deployed_at is None:
+            return  # no fault was injected
+        found, line = self.incidents.tell()
+        self._record("incident", found)
+        self._say(line)
+
     def _fault(self) -> None:
         traffic = self._traffic
         if traffic is None:
@@ -246,6 +265,7 @@ class Story:
             f"{self.run.url(STUB_PROCESS)}/__admin" if "payments" in self.run.stubbed else None
         )
         target = FaultTarget(self.run.url("payments"), stub_admin)
+        self.incidents.deploy_faulty_version()  # the change chapter 6 finds beside the incident
         start_ns = time.time_ns()
         what = target.inject()
         self._say(f"[bold]5[/] Fault injected: {what}")

@@ -5,7 +5,7 @@ starts a new one; every join carries its reason. A handful of indexed queries pe
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -55,6 +55,9 @@ class Correlator:
         self.engine = engine
         self.map = service_map
         self.settings = settings
+        # Set when a span store can tell: an incident whose alerts all resolved stays open
+        # until its services' error rates are back to their baseline.
+        self.recovered: Callable[[Incident, datetime], bool] | None = None
         # One writer at a time in this process: SQLite would otherwise fail a read
         # transaction that wants to become a write one while another writes.
         self._lock = threading.Lock()
@@ -194,6 +197,7 @@ class Correlator:
             "resolved_at": None,
             "origin": match.service,
             "services": {key: rfc3339(alert.starts_at)},
+            "services_last": {key: rfc3339(alert.starts_at)},
             "trace_ids": list(trace_ids[:MAX_TRACES]),
             "alert_count": 1,
             "firing_count": 1,
@@ -220,10 +224,14 @@ class Correlator:
         first = services.get(key)
         if first is None or alert.starts_at < _parse(first):
             services[key] = rfc3339(alert.starts_at) or ""
+        latest = dict(incident.services_last)
+        if key not in latest or alert.starts_at > _parse(latest[key]):
+            latest[key] = rfc3339(alert.starts_at) or ""
         merged = list(dict.fromkeys(incident.trace_ids + trace_ids))[:MAX_TRACES]
         severity = min(incident.severity, alert.severity, key=severity_rank)
         values: dict[str, Any] = {
             "services": services,
+            "services_last": latest,
             "trace_ids": merged,
             "severity": severity,
             "alert_count": incident.alert_count + 1,
@@ -241,11 +249,17 @@ class Correlator:
         firing = max(0, incident.firing_count + step)
         values: dict[str, Any] = {"firing_count": firing}
         state = incident.state
-        if firing == 0 and state in UNRESOLVED:
+        # every alert resolved but errors not back to baseline: `resolve_recovered` waits
+        waiting = (
+            firing == 0 and state in ("open", "acknowledged") and not self._recovered(incident, now)
+        )
+        if firing == 0 and state in UNRESOLVED and not waiting:
             state = "suppressed" if state == "pending" else "resolved"
             values.update(state=state, resolved_at=now)
             note = "every alert resolved" + (
-                " before the flapping guard let it open" if state == "suppressed" else ""
+                " before the flapping guard let it open"
+                if state == "suppressed"
+                else (" and the error rate is back to baseline" if self.recovered else "")
             )
             add_transition(connection, incident_id, now, incident.state, state, SYSTEM, note)
         elif state == "pending" and (
@@ -259,6 +273,32 @@ class Correlator:
             )
             add_transition(connection, incident_id, now, "pending", "open", SYSTEM, note)
         connection.execute(update(incidents).where(incidents.c.id == incident_id).values(values))
+
+    def _recovered(self, incident: Incident, now: datetime) -> bool:
+        return self.recovered is None or self.recovered(incident, now)
+
+    def resolve_recovered(self, now: datetime | None = None) -> int:
+        """Resolve the incidents whose alerts all resolved once their error rates are back."""
+        moment = utc(now) if now else datetime.now(UTC)
+        with self._lock, self.engine.begin() as connection:
+            waiting = (
+                connection.execute(
+                    select(incidents.c.id)
+                    .where(incidents.c.state.in_(("open", "acknowledged")))
+                    .where(incidents.c.firing_count == 0)
+                )
+                .scalars()
+                .all()
+            )
+            before = len(waiting)
+            for incident_id in waiting:
+                self._recount(connection, incident_id, 0, moment)
+            still = connection.execute(
+                select(incidents.c.id)
+                .where(incidents.c.id.in_(waiting))
+                .where(incidents.c.state != "resolved")
+            ).all()
+        return before - len(still)
 
     def _old_enough(self, started_at: datetime, now: datetime) -> bool:
         return (now - started_at).total_seconds() >= self.settings.min_duration_s
@@ -290,22 +330,38 @@ def _on_map(
     snapshot: MapSnapshot,
     max_hops: int,
 ) -> _Relation | None:
+    """How `at`'s alert relates to the incident on the map: hops, plus a fraction for the
+    time since the related service last alerted, so that among equally near incidents the
+    one alerting closest in time wins."""
     key = match.key
     if key is None:
         return None
     if key in incident.services:
+        first = incident.services[key]
         return _Relation(
-            0, f"same {_what(match)} {key}, which alerted {_ago(at, incident.services[key])}"
+            _recency(at, incident.services_last.get(key, first)),
+            f"same {_what(match)} {key}, which alerted {_ago(at, first)}",
         )
     service = match.service
     if service is None:
         return None
     best: _Relation | None = None
     for other, first in incident.services.items():
+        last = incident.services_last.get(other, first)
+        # seconds since the neighbour last alerted, and until it first alerted
+        since, until = (at - _parse(last)).total_seconds(), (_parse(first) - at).total_seconds()
         if other in snapshot.callees(service):
+            # failures travel up to callers: its callee alerted before it, or just after
+            if since > EXPLAINS_BEFORE_S or until > EXPLAINS_AFTER_S:
+                continue
             found = _Relation(1, f"calls {other}, which alerted {_ago(at, first)}")
         elif service in snapshot.callees(other):
+            # a callee that starts alerting well after its caller did not cause it
+            if since > EXPLAINS_AFTER_S or until > EXPLAINS_BEFORE_S:
+                continue
             found = _Relation(1, f"is called by {other}, which alerted {_ago(at, first)}")
+        elif max(since, until) > EXPLAINS_BEFORE_S:
+            continue
         elif (path := snapshot.failing_path(service, other, max_hops)) is not None:
             hops = len(path) - 1
             found = _Relation(
@@ -315,20 +371,40 @@ def _on_map(
             )
         else:
             continue
+        found = _Relation(found.distance + _recency(at, last), found.reason)
         if best is None or found.distance < best.distance:
             best = found
     return best
 
 
+def _recency(at: datetime, last: str) -> float:
+    """0 for an alert at the same moment, up to 0.2 for one an hour apart or more."""
+    return min(abs((at - _parse(last)).total_seconds()), 3600.0) / 3600.0 * 0.2
+
+
+# A callee's alert explains its caller's when it began at most this long before it (or a
+# little after: rules over different figures fire at different moments).
+EXPLAINS_BEFORE_S = 300.0
+EXPLAINS_AFTER_S = 120.0
+
+
 def probable_origin(services: dict[str, str], snapshot: MapSnapshot, max_hops: int) -> str | None:
-    """The most downstream alerting service: none of what it calls (within reach) alerts;
-    among several, the one that alerted first."""
+    """The most downstream alerting service on the failing paths: no service it calls
+    (within reach) alerted at about the same time to explain its alerts. Among several,
+    the one that explains the most other alerting services, then the first to alert; an
+    older alert of a callee (unrelated noise) does not make it the origin."""
     named = {name: _parse(first) for name, first in services.items() if "=" not in name}
     if not named:
         return None
     reach = {name: set(snapshot.downstream([name], max_hops)) - {name} for name in named}
-    leaves = [name for name in named if not reach[name] & named.keys()] or list(named)
-    return min(leaves, key=lambda name: (named[name], name))
+
+    def explains(callee: str, caller: str) -> bool:
+        gap = (named[caller] - named[callee]).total_seconds()
+        return callee in reach[caller] and -EXPLAINS_AFTER_S <= gap <= EXPLAINS_BEFORE_S
+
+    candidates = [c for c in named if not any(explains(x, c) for x in named if x != c)]
+    explained = {c: sum(explains(c, other) for other in named if other != c) for c in named}
+    return min(candidates or list(named), key=lambda c: (-explained[c], named[c], c))
 
 
 def _what(match: ServiceMatch) -> str:

@@ -3,8 +3,11 @@ and resolve, and `/metrics`; `mount_incidents` puts the desk on `app.state.incid
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -15,11 +18,13 @@ from starlette.responses import JSONResponse, Response
 from interlock.errors import UserInputError
 from interlock.incidents.changes import recent_changes
 from interlock.incidents.config import IncidentSettings
+from interlock.incidents.config_file import load_incident_settings
 from interlock.incidents.desk import IncidentDesk
 from interlock.incidents.intake_formats import parse_time
 from interlock.incidents.lifecycle import TransitionRefused
 from interlock.incidents.metrics_exposition import CONTENT_TYPE, exposition
 from interlock.incidents.records import IncidentNotFound
+from interlock.incidents.watch import IncidentWatch
 
 router = APIRouter()
 MAX_BODY = 16 * 1024 * 1024
@@ -167,6 +172,13 @@ def metrics(request: Request) -> Response:
     return Response(body, media_type=CONTENT_TYPE)
 
 
+def server_incident_settings(server: Any) -> IncidentSettings:
+    """The defaults, the catalog's `incidents:` Config, then `INTERLOCK_INCIDENT_*`; links in
+    notifications point at the server's own address."""
+    from_file = load_incident_settings(server.catalog_dir, IncidentSettings())
+    return replace(IncidentSettings.from_environment(base=from_file), dashboard_url=server.url)
+
+
 def mount_incidents(app: FastAPI, settings: IncidentSettings | None = None) -> None:
     """Add the incident routes; on start, make the desk from the loaded catalog.
 
@@ -175,14 +187,21 @@ def mount_incidents(app: FastAPI, settings: IncidentSettings | None = None) -> N
     """
     app.include_router(router)
     previous = app.router.lifespan_context
-    chosen = settings or IncidentSettings.from_environment()
 
     @asynccontextmanager
     async def lifespan(owner: Any) -> AsyncIterator[Any]:
         async with previous(owner) as state:
             graph = app.state.catalog.catalog.graph
             store = getattr(app.state, "span_store", None)
-            app.state.incidents = IncidentDesk(app.state.engine, graph, store, chosen)
-            yield state
+            chosen = settings or server_incident_settings(app.state.settings)
+            desk = IncidentDesk(app.state.engine, graph, store, chosen)
+            app.state.incidents = desk
+            watch = asyncio.create_task(IncidentWatch(desk).run(), name="incident watch")
+            try:
+                yield state
+            finally:
+                watch.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watch
 
     app.router.lifespan_context = lifespan

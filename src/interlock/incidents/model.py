@@ -157,6 +157,7 @@ class Incident:
     trace_ids: tuple[str, ...]
     alert_count: int
     firing_count: int
+    services_last: dict[str, str] = field(default_factory=dict)  # service -> latest alert
 
     def duration_s(self, now: datetime) -> float:
         """From the first alert to the resolution, or to `now` while unresolved."""

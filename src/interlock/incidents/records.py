@@ -31,6 +31,7 @@ def incident_of(row: Any) -> Incident:
         trace_ids=tuple(row["trace_ids"] or ()),
         alert_count=row["alert_count"],
         firing_count=row["firing_count"],
+        services_last=dict(row["services_last"] or {}),
     )
 
 

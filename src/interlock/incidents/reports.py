@@ -12,8 +12,10 @@ from sqlalchemy import Engine, case, select
 from interlock.catalog import CatalogGraph, EdgeKind, NodeKind, node_id
 from interlock.incidents.changes import changes_between
 from interlock.incidents.config import IncidentSettings
+from interlock.incidents.evidence import LogGroup, ServiceCurve, error_log_groups, service_curves
 from interlock.incidents.model import Alert, ChangeEvent, Incident, Transition, rfc3339
 from interlock.incidents.records import alerts_of, incident_of, load_incident, transitions_of
+from interlock.incidents.service_labels import ServiceNames
 from interlock.incidents.service_map import MapSnapshot
 from interlock.store import incidents
 from interlock.telemetry import SpanStore, rca_window
@@ -21,6 +23,8 @@ from interlock.telemetry import SpanStore, rca_window
 _NS = 1_000_000_000
 LISTED_STATES = ("open", "acknowledged", "resolved")
 _RCA_MAX_WINDOW = timedelta(hours=1)
+CURVE_CONTEXT = timedelta(minutes=5)  # the curves start this long before the first alert
+RANKED = 5
 
 
 def list_incidents(
@@ -73,6 +77,8 @@ class OriginCheck:
     rca_first: str | None
     verdict: str  # confirmed | contradicted | no span data
     example_trace_ids: tuple[str, ...] = ()
+    ranking: tuple[dict[str, Any], ...] = ()  # the window RCA's services, as its JSON says
+    window: tuple[str, str] | None = None  # RFC 3339 start and end of the RCA window
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -80,6 +86,8 @@ class OriginCheck:
             "rca_first": self.rca_first,
             "verdict": self.verdict,
             "example_trace_ids": list(self.example_trace_ids),
+            "ranking": list(self.ranking),
+            "window": list(self.window) if self.window else None,
         }
 
 
@@ -94,6 +102,9 @@ class IncidentReport:
     owners: dict[str, list[str]]  # service -> teams
     failing_traces: list[str]
     origin_check: OriginCheck
+    curves: list[ServiceCurve] = field(default_factory=list)
+    log_groups: list[LogGroup] = field(default_factory=list)
+    notifications: list[Any] = field(default_factory=list)  # SentNotification, added by the desk
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def to_json(self) -> dict[str, Any]:
@@ -105,6 +116,9 @@ class IncidentReport:
             "changes": [c.to_json() for c in self.changes],
             "transitions": [t.to_json() for t in self.transitions],
             "failing_traces": self.failing_traces,
+            "curves": [c.to_json() for c in self.curves],
+            "log_groups": [g.to_json() for g in self.log_groups],
+            "notifications": [n.to_json() for n in self.notifications],
             "generated_at": rfc3339(self.generated_at),
         }
 
@@ -116,7 +130,7 @@ def incident_report(
     snapshot: MapSnapshot,
     settings: IncidentSettings,
     store: SpanStore | None = None,
-    telemetry_names: dict[str, str] | None = None,
+    names: ServiceNames | None = None,
 ) -> IncidentReport:
     """Everything about one incident; `IncidentNotFound` for an unknown id."""
     with engine.connect() as connection:
@@ -124,6 +138,17 @@ def incident_report(
         alerts = alerts_of(connection, incident_id)
         transitions = transitions_of(connection, incident_id)
     services = [name for name in incident.services if "=" not in name]
+    names = names or ServiceNames(graph)
+    origin_check = check_origin(incident, store, names.telemetry)
+    curves: list[ServiceCurve] = []
+    log_groups: list[LogGroup] = []
+    if store is not None:
+        end = incident.resolved_at or datetime.now(UTC)
+        curves = service_curves(store, names, services, incident.started_at - CURVE_CONTEXT, end)
+        traces = list(incident.trace_ids) + list(origin_check.example_trace_ids)
+        for suspect in origin_check.ranking:
+            traces += suspect.get("example_trace_ids", [])
+        log_groups = error_log_groups(store, names, services, traces)
     return IncidentReport(
         incident=incident,
         alerts=alerts,
@@ -131,7 +156,9 @@ def incident_report(
         transitions=transitions,
         owners={name: owners_of(graph, name) for name in services},
         failing_traces=list(incident.trace_ids),
-        origin_check=check_origin(incident, store, telemetry_names or {}),
+        origin_check=origin_check,
+        curves=curves,
+        log_groups=log_groups,
     )
 
 
@@ -179,9 +206,15 @@ def check_origin(
     diagnosis = rca_window(store, start_ns, end_ns, 2 * start_ns - end_ns, start_ns)
     if not diagnosis.services:
         return OriginCheck(incident.origin, None, "no span data")
+    to_catalog = {tel: name for name, tel in telemetry_names.items()}
     first = diagnosis.services[0]
-    catalog_name = {tel: name for name, tel in telemetry_names.items()}.get(
-        first.service, first.service
-    )
+    catalog_name = to_catalog.get(first.service, first.service)
     verdict = "confirmed" if catalog_name == incident.origin else "contradicted"
-    return OriginCheck(incident.origin, catalog_name, verdict, first.example_trace_ids)
+    ranking = tuple(
+        {**s.to_json(), "service": to_catalog.get(s.service, s.service)}
+        for s in diagnosis.services[:RANKED]
+    )
+    window = (rfc3339(start) or "", rfc3339(end) or "")
+    return OriginCheck(
+        incident.origin, catalog_name, verdict, first.example_trace_ids, ranking, window
+    )

@@ -14,6 +14,7 @@ from typing import Any
 from pglast import enums
 
 from interlock.migrations.model import Migration
+from interlock.migrations.schema import SCHEMA_KINDS, SchemaModel
 from interlock.migrations.sqltree import nodes
 
 
@@ -43,6 +44,7 @@ class BreakingChange:
     line: int
     new_name: str | None = None
     migration: str = ""
+    column_type: str | None = None  # the column's type before the change, when known
 
     @property
     def target(self) -> str:
@@ -53,12 +55,20 @@ class BreakingChange:
         return f"{self.kind.value} {self.target}{renamed}"
 
 
-def breaking_changes(migrations: Sequence[Migration]) -> list[BreakingChange]:
-    """Every breaking change in the up SQL of `migrations`, in order."""
+def breaking_changes(
+    migrations: Sequence[Migration], before: Sequence[Migration] = ()
+) -> list[BreakingChange]:
+    """Every breaking change in the up SQL of `migrations`, in order; the migrations `before`
+    them are replayed so that a change knows its column's type (for the advice)."""
+    schema = SchemaModel()
+    for migration in before:
+        for tree in migration.up.trees(SCHEMA_KINDS):
+            schema.apply_tree(tree, migration.version)
     found: list[BreakingChange] = []
     for migration in migrations:
         for statement in migration.up.statements:
             for kind, table, column, new_name in _changes(statement.node):
+                known = schema.column(table, column) if column else None
                 found.append(
                     BreakingChange(
                         kind,
@@ -68,8 +78,10 @@ def breaking_changes(migrations: Sequence[Migration]) -> list[BreakingChange]:
                         statement.line,
                         new_name,
                         migration.version,
+                        str(known.type) if known else None,
                     )
                 )
+            schema.apply(statement.node, migration.version)
     return found
 
 
@@ -130,7 +142,7 @@ def expand_contract(change: BreakingChange, consumers: Sequence[str]) -> list[st
     table, column, new = change.table, change.column, change.new_name
     if change.kind == ChangeKind.RENAME_COLUMN:
         return [
-            f"expand: ALTER TABLE {table} ADD COLUMN {new} <type of {column}>  (nullable, no rewrite)",
+            f"expand: ALTER TABLE {table} ADD COLUMN {new} {change.column_type or f'<type of {column}>'}  (nullable, no rewrite)",
             f"dual write: the owner writes both {column} and {new} (or a trigger copies {column} -> {new})",
             f"backfill: UPDATE {table} SET {new} = {column} WHERE {new} IS NULL, in batches",
             f"switch reads: {who} read {new} instead of {column}; deploy them",

@@ -229,7 +229,7 @@ def _run_on_copy(
                 report.rollback_note = f"not checked: migration {migration.version} failed"
                 break
             applied.append(migration)
-        report.contracts = [_check_contract(conn, query) for query in contracts]
+        report.contracts = [check_contract(conn, query) for query in contracts]
         if report.rollback_note is not None:
             return
         for migration in reversed(applied):
@@ -237,7 +237,10 @@ def _run_on_copy(
                 report.rollback_note = f"migration {migration.version} has no down migration"
                 return
             if not _apply(report, conn, watcher, migration, migration.down, existing, record=False):
-                report.rollback_note = f"the down migration of {migration.version} failed"
+                # _apply left PostgreSQL's own message in the note: keep it
+                report.rollback_note = (
+                    f"the down migration of {migration.version} failed: {report.rollback_note}"
+                )
                 return
         report.rollback = diff_schemas(before, snapshot_schema(conn))
         report.rollback_checked = True
@@ -416,7 +419,7 @@ class _LockPoller:
             time.sleep(0.002)
 
 
-def _check_contract(conn: psycopg.Connection[Any], query: ContractQuery) -> ContractCheck:
+def check_contract(conn: psycopg.Connection[Any], query: ContractQuery) -> ContractCheck:
     """PREPARE the query on the migrated copy: PostgreSQL itself says whether it still works."""
     try:
         conn.execute(f"PREPARE interlock_contract_check AS {query.sql}")

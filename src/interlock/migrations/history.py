@@ -59,9 +59,9 @@ def pending_migrations(
     """The migrations still to apply: after `from_version`, or those the history lacks."""
     if from_version is not None:
         wanted = _normal(from_version)
-        if wanted == "0":
-            return list(migrations)
         versions = [_normal(m.version) for m in migrations]
+        if wanted == "0" and wanted not in versions:
+            return list(migrations)  # `--from 0`: everything, unless a migration is version 0
         if wanted not in versions:
             known = ", ".join(m.version for m in migrations)
             raise UserInputError(
@@ -187,3 +187,24 @@ def flyway_checksum(sql: str) -> int:
     for line in re.split(r"\r\n|\r|\n", sql.removeprefix("\ufeff")):
         crc = zlib.crc32(line.encode("utf-8"), crc)
     return crc - (1 << 32) if crc >= 1 << 31 else crc
+
+
+def unrecord_applied(
+    conn: psycopg.Connection[Any], migration: Migration, previous: Migration | None
+) -> None:
+    """Take `migration` out of its tool's history table again (its down migration ran), leaving
+    the table as it was before: for golang-migrate, `previous` is the current version again."""
+    version = history_version(migration)
+    if migration.layout == Layout.golang_migrate:
+        conn.execute("DELETE FROM schema_migrations")
+        if previous is not None:
+            conn.execute(
+                "INSERT INTO schema_migrations (version, dirty) VALUES (%s, false)",
+                (int(history_version(previous)),),
+            )
+    elif migration.layout == Layout.dbmate:
+        conn.execute("DELETE FROM schema_migrations WHERE version = %s", (version,))
+    elif migration.layout == Layout.diesel:
+        conn.execute("DELETE FROM __diesel_schema_migrations WHERE version = %s", (version,))
+    elif migration.layout == Layout.flyway:
+        conn.execute("DELETE FROM flyway_schema_history WHERE version = %s", (version,))

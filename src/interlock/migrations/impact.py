@@ -128,7 +128,7 @@ def migration_impact(
     """The breaking changes of `pending` (after `applied`) and every service use each one hits."""
     schema = schema_before(applied)
     owner = _owner(graph, database)
-    changes = [ChangeImpact(change) for change in breaking_changes(pending)]
+    changes = [ChangeImpact(change) for change in breaking_changes(pending, applied)]
     query_uses = [
         *(
             (q.consumer, "contract", q.sql, q.source)

@@ -130,8 +130,13 @@ def to_sarif(report: LintReport, rules: dict[str, Rule]) -> dict[str, Any]:
         for rule in ordered
     ]
     results = []
+    seen: dict[str, int] = {}
     for f in report.findings:
         facts = _facts(f)
+        # unique per result, and stable when lines move: GitHub merges alerts that share one
+        key = f"{f.rule}:{f.file}:{f.statement}:{f.message}"
+        seen[key] = seen.get(key, 0) + 1
+        fingerprint = key if seen[key] == 1 else f"{key}:{seen[key]}"
         text = f"{f.message}. {facts + '. ' if facts else ''}Instead: {f.instead}"
         results.append(
             {
@@ -147,7 +152,7 @@ def to_sarif(report: LintReport, rules: dict[str, Rule]) -> dict[str, Any]:
                         }
                     }
                 ],
-                "partialFingerprints": {"interlockFinding/v1": f"{f.rule}:{f.file}:{f.statement}"},
+                "partialFingerprints": {"interlockFinding/v2": fingerprint},
             }
         )
     return {
@@ -159,7 +164,7 @@ def to_sarif(report: LintReport, rules: dict[str, Rule]) -> dict[str, Any]:
                     "driver": {
                         "name": "interlock",
                         "version": __version__,
-                        "informationUri": "https://github.com/interlock/interlock",
+                        **_information_uri(),
                         "rules": driver_rules,
                     }
                 },
@@ -198,6 +203,23 @@ def _escape_data(text: str) -> str:
 
 def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _information_uri() -> dict[str, str]:
+    """The project's home page from the installed package's metadata, when it names one: an
+    invented address would send readers of a code-scanning alert nowhere."""
+    from importlib import metadata
+
+    try:
+        meta = metadata.metadata("interlock")
+    except metadata.PackageNotFoundError:
+        return {}
+    for entry in meta.get_all("Project-URL") or ():
+        label, _, url = entry.partition(",")
+        if label.strip().lower() in ("homepage", "home", "documentation", "source"):
+            return {"informationUri": url.strip()}
+    homes = meta.get_all("Home-page") or []
+    return {"informationUri": str(homes[0])} if homes else {}
 
 
 def to_github(report: LintReport) -> str:

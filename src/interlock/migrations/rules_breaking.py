@@ -186,6 +186,29 @@ def _object_name(obj: Any) -> str:
     return str(getattr(obj, "sval", obj))
 
 
+def _recreated(ctx: StatementContext, noun: str, name: str) -> bool:
+    """True when a later statement of the same transaction creates `name` again."""
+    if not ctx.in_transaction:
+        return False
+    statements = ctx.section.statements
+    start = statements.index(ctx.statement) + 1
+    for statement in statements[start:]:
+        node = statement.node
+        if isinstance(node, nodes.TransactionStmt):
+            return False
+        if noun == "view" and isinstance(node, nodes.ViewStmt):
+            made = node.view.relname
+        elif noun == "view" and isinstance(node, nodes.CreateTableAsStmt):
+            made = node.into.rel.relname
+        elif noun == "function" and isinstance(node, nodes.CreateFunctionStmt):
+            made = node.funcname[-1].sval
+        else:
+            continue
+        if str(made).lower() == name:
+            return True
+    return False
+
+
 def _drop_rule(rule_id: str, kinds: set[Any], noun: str) -> None:
     @rule(
         rule_id,
@@ -199,14 +222,19 @@ def _drop_rule(rule_id: str, kinds: set[Any], noun: str) -> None:
     def check(ctx: StatementContext, node: Any) -> Iterator[Hit]:
         if node.removeType not in kinds:
             return
+        names = []
         for obj in node.objects or ():
             name = _object_name(obj)
-            if noun == "table" and ctx.schema.is_new(
-                name.rsplit(".", 1)[-1].lower(), ctx.migration.version
-            ):
+            bare = name.rsplit(".", 1)[-1].lower()
+            if noun == "table" and ctx.schema.is_new(bare, ctx.migration.version):
                 continue
+            if noun in ("view", "function") and _recreated(ctx, noun, bare):
+                continue  # dropped and made again in the same transaction: a replacement
+            names.append(name)
+        if names:  # one finding a statement, however many objects it drops
             lock = LockFacts(ACCESS_EXCLUSIVE) if noun in ("table", "view") else None
-            yield Hit(f"drops {noun} {name}", lock)
+            plural = "s" if len(names) > 1 else ""
+            yield Hit(f"drops {noun}{plural} {', '.join(names)}", lock)
 
 
 for _id, (_kinds, _noun) in _DROPS.items():

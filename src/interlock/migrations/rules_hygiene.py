@@ -89,7 +89,7 @@ _type_rule(
     Severity.warning,
     "hygiene",
     on=(nodes.CreateStmt, nodes.AlterTableStmt),
-    cmds=(AT.AT_AddColumn,),
+    cmds=(AT.AT_AddColumn, AT.AT_AlterColumnType),
     types=("varchar",),
     summary="varchar(n) column",
     why="Raising a varchar(n) limit is cheap, but lowering it rewrites, and the limit is a business rule hidden in a type.",
@@ -97,8 +97,15 @@ _type_rule(
 )
 def prefer_text_field(ctx: StatementContext, node: Any) -> Iterator[Hit]:
     for owner, type_name, kind in typed_columns(node):
-        if isinstance(owner, nodes.ColumnDef) and kind.name == "varchar" and kind.modifiers:
+        if kind.name != "varchar" or not kind.modifiers:
+            continue
+        if isinstance(owner, nodes.ColumnDef):
             yield Hit(f"column {owner.colname!r} is {kind}", location=type_name.location)
+        else:  # ALTER COLUMN ... TYPE varchar(n): the next change of n is another ALTER
+            yield Hit(
+                f"column {owner.name!r} changed to {kind} where text would do",
+                location=type_name.location,
+            )
 
 
 @rule(

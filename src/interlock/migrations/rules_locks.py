@@ -141,6 +141,9 @@ def adding_not_nullable_field(ctx: StatementContext, node: Any) -> Iterator[Hit]
         if cmd.subtype != AT.AT_SetNotNull:
             continue
         column = (cmd.name or "").lower()
+        known = table.columns.get(column) if table is not None else None
+        if known is not None and not known.nullable:
+            continue  # already NOT NULL: PostgreSQL does nothing
         proven = table is not None and any(
             check.validated and check.not_null_of == column for check in table.checks.values()
         )
@@ -170,7 +173,7 @@ _NOT_NULL_BEFORE_12 = (
     Severity.error,
     "locks",
     on=(nodes.AlterTableStmt,),
-    cmds=(AT.AT_AddConstraint,),
+    cmds=(AT.AT_AddConstraint, AT.AT_AddColumn),
     summary="FOREIGN KEY added without NOT VALID",
     why="Adding a foreign key scans the table to validate every row while holding SHARE ROW EXCLUSIVE locks on both tables: writes to both stop.",
     instead="ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID (instant), then VALIDATE CONSTRAINT in a separate transaction (SHARE UPDATE EXCLUSIVE: reads and writes go on).",
@@ -179,6 +182,17 @@ def adding_foreign_key(ctx: StatementContext, node: Any) -> Iterator[Hit]:
     if ctx.is_new(node.relation):
         return
     for cmd in table_cmds(node):
+        if cmd.subtype == AT.AT_AddColumn:
+            # an inline REFERENCES checks nothing while the new column is NULL everywhere;
+            # with a default, every row holds a value to look up
+            references = any(c.contype == CONSTR.CONSTR_FOREIGN for c in cmd.def_.constraints or ())
+            if references and _added_default(cmd.def_)[0] != "none":
+                yield Hit(
+                    f"new column {cmd.def_.colname!r} REFERENCES with a default: every row is validated",
+                    LockFacts(SHARE_ROW_EXCLUSIVE, scans=True),
+                    cmd.def_.location,
+                )
+            continue
         constraint = cmd.def_ if cmd.subtype == AT.AT_AddConstraint else None
         if (
             constraint is not None
@@ -230,7 +244,7 @@ def constraint_missing_not_valid(ctx: StatementContext, node: Any) -> Iterator[H
     Severity.error,
     "locks",
     on=(nodes.AlterTableStmt,),
-    cmds=(AT.AT_AddConstraint,),
+    cmds=(AT.AT_AddConstraint, AT.AT_AddColumn),
     summary="UNIQUE constraint added without USING INDEX",
     why="The unique index is built while an ACCESS EXCLUSIVE lock is held: no reads or writes for the whole build. UNIQUE cannot be NOT VALID.",
     instead="CREATE UNIQUE INDEX CONCURRENTLY idx ON t (cols); then ALTER TABLE t ADD CONSTRAINT name UNIQUE USING INDEX idx.",
@@ -239,6 +253,14 @@ def disallowed_unique(ctx: StatementContext, node: Any) -> Iterator[Hit]:
     if ctx.is_new(node.relation):
         return
     for cmd in table_cmds(node):
+        if cmd.subtype == AT.AT_AddColumn:
+            if any(c.contype == CONSTR.CONSTR_UNIQUE for c in cmd.def_.constraints or ()):
+                yield Hit(
+                    f"new column {cmd.def_.colname!r} is UNIQUE: its index is built under ACCESS EXCLUSIVE",
+                    LockFacts(ACCESS_EXCLUSIVE, scans=True),
+                    cmd.def_.location,
+                )
+            continue
         constraint = cmd.def_ if cmd.subtype == AT.AT_AddConstraint else None
         if (
             constraint is not None
@@ -327,15 +349,38 @@ def changing_column_type(ctx: StatementContext, node: Any) -> Iterator[Hit]:
             continue
         new = column_type(cmd.def_.typeName)
         known = ctx.schema.column(table, cmd.name or "")
-        if cmd.def_.raw_default is None and known is not None:
+        using = cmd.def_.raw_default
+        if using is not None and _is_column(using, cmd.name or ""):
+            using = None  # USING col: the value itself, as with no USING
+        if using is None and known is not None:
             if binary_coercible(known.type, new):
                 continue
+            if _free_timezone_change(ctx, known.type, new):
+                continue
             message = f"{cmd.name!r} from {known.type} to {new} rewrites the table"
-        elif cmd.def_.raw_default is not None:
+        elif using is not None:
             message = f"{cmd.name!r} to {new} with USING rewrites the table"
         else:
             message = f"{cmd.name!r} to {new}: old type unknown (table not created in these migrations), assumed to rewrite"
         yield Hit(message, LockFacts(ACCESS_EXCLUSIVE, rewrites=True))
+
+
+def _is_column(expression: Any, column: str) -> bool:
+    if not isinstance(expression, nodes.ColumnRef) or not expression.fields:
+        return False
+    return str(getattr(expression.fields[-1], "sval", "")).lower() == column.lower()
+
+
+def _free_timezone_change(ctx: StatementContext, old: ColumnType, new: ColumnType) -> bool:
+    """timestamp -> timestamptz keeps the stored values from PostgreSQL 12 when the session's
+    TimeZone is UTC (a `SET timezone` earlier in the migration): no rewrite, no index rebuilt."""
+    return (
+        ctx.pg_version >= 12
+        and ctx.timezone_utc
+        and old.name == "timestamp"
+        and new.name == "timestamptz"
+        and old.array == new.array
+    )
 
 
 @rule(
@@ -435,9 +480,13 @@ def alter_domain_add_constraint(ctx: StatementContext, node: Any) -> Iterator[Hi
 
 def statement_lock(ctx: StatementContext, node: Any) -> LockFacts | None:
     """The strongest lock `node` takes on a table that already existed, or None."""
+    if isinstance(node, nodes.CreateStmt):
+        return _references_existing(ctx, _create_constraints(node))
     if isinstance(node, nodes.AlterTableStmt):
         if ctx.is_new(node.relation):
-            return None
+            # a foreign key from a new table still locks the existing table it references
+            added = [c.def_ for c in node.cmds or () if c.subtype == AT.AT_AddConstraint]
+            return _references_existing(ctx, added)
         cmds = list(node.cmds or ())
         weak = {AT.AT_ValidateConstraint, AT.AT_SetStatistics, AT.AT_SetOptions}
         if cmds and all(c.subtype in weak for c in cmds):
@@ -454,8 +503,10 @@ def statement_lock(ctx: StatementContext, node: Any) -> LockFacts | None:
         indexes = [ctx.schema.indexes.get(obj[-1].sval.lower()) for obj in node.objects or ()]
         on_new = all(i and ctx.schema.is_new(i.table, ctx.migration.version) for i in indexes)
         return None if node.concurrent or on_new else LockFacts(ACCESS_EXCLUSIVE)
-    if isinstance(node, nodes.DropStmt) and node.removeType == enums.ObjectType.OBJECT_TABLE:
-        names = [obj[-1].sval.lower() for obj in node.objects or ()]
+    if isinstance(node, nodes.DropStmt) and node.removeType in _DROPS_LOCKING:
+        # DROP TRIGGER name ON table names the table first
+        at = 0 if node.removeType == enums.ObjectType.OBJECT_TRIGGER else -1
+        names = [obj[at].sval.lower() for obj in node.objects or ()]
         on_new = all(ctx.schema.is_new(name, ctx.migration.version) for name in names)
         return None if on_new else LockFacts(ACCESS_EXCLUSIVE)
     if (
@@ -473,7 +524,41 @@ def statement_lock(ctx: StatementContext, node: Any) -> LockFacts | None:
     return None
 
 
+_DROPS_LOCKING = frozenset(
+    {
+        enums.ObjectType.OBJECT_TABLE,
+        enums.ObjectType.OBJECT_VIEW,
+        enums.ObjectType.OBJECT_MATVIEW,
+        enums.ObjectType.OBJECT_TRIGGER,
+    }
+)
+
+
+def _create_constraints(node: Any) -> list[Any]:
+    found = []
+    for element in node.tableElts or ():
+        if isinstance(element, nodes.Constraint):
+            found.append(element)
+        elif isinstance(element, nodes.ColumnDef) and element.constraints:
+            found.extend(element.constraints)
+    return found
+
+
+def _references_existing(ctx: StatementContext, constraints: list[Any]) -> LockFacts | None:
+    """SHARE ROW EXCLUSIVE when a foreign key among `constraints` references a table that
+    existed before this migration (its writers wait), else None."""
+    for constraint in constraints:
+        if (
+            constraint.contype == CONSTR.CONSTR_FOREIGN
+            and constraint.pktable is not None
+            and not ctx.is_new(constraint.pktable)
+        ):
+            return LockFacts(SHARE_ROW_EXCLUSIVE)
+    return None
+
+
 _LOCKING = (
+    nodes.CreateStmt,
     nodes.AlterTableStmt,
     nodes.IndexStmt,
     nodes.DropStmt,

@@ -15,7 +15,7 @@ from typing import Any
 
 from interlock.errors import UserInputError
 
-KINDS = ("dry-run", "impact")
+KINDS = ("dry-run", "impact", "apply", "check")
 _ID = re.compile(r"^[a-z-]+-\d{8}T\d{6}\d*Z(-[A-Za-z0-9_.-]+)?$")
 
 

@@ -284,8 +284,24 @@ def _create_index(model: SchemaModel, stmt: Json, migration: str) -> None:
     model.indexes[name] = Index(name, table, bool(stmt.get("unique")), migration)
 
 
+def _create_table_as(model: SchemaModel, stmt: Json, migration: str) -> None:
+    """CREATE TABLE ... AS and CREATE MATERIALIZED VIEW: a new relation (columns unknown)."""
+    into = stmt.get("into", {}).get("rel")
+    if into is not None:
+        model.tables[_relation(into)] = Table(_relation(into), migration)
+
+
+def _select_into(model: SchemaModel, stmt: Json, migration: str) -> None:
+    """SELECT ... INTO t makes table t; any other SELECT changes nothing."""
+    into = stmt.get("intoClause", {}).get("rel")
+    if into is not None:
+        model.tables[_relation(into)] = Table(_relation(into), migration)
+
+
 _HANDLERS: dict[str, Callable[[SchemaModel, Json, str], None]] = {
     "CreateStmt": _create_table,
+    "CreateTableAsStmt": _create_table_as,
+    "SelectStmt": _select_into,
     "AlterTableStmt": _alter_table,
     "RenameStmt": _rename,
     "DropStmt": _drop,

@@ -134,7 +134,15 @@ broker_publications = Table(
     ),
     Column("content_id", Integer, ForeignKey("broker_contents.id"), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint("consumer_version_id", "provider_id"),
+    # A consumer version may hold a pact and a database contract with the same provider
+    # (orders calls inventory's API and reads inventory's database): one of each (0005).
+    Column("specification", String(32), nullable=False, server_default="pact"),
+    UniqueConstraint(
+        "consumer_version_id",
+        "provider_id",
+        "specification",
+        name="uq_broker_publications_version_provider_specification",  # under 63 characters
+    ),
     Index(None, "provider_id", "consumer_id", "consumer_version_id"),
     Index(None, "content_id"),
 )

@@ -81,6 +81,8 @@ incidents = Table(
     Column("resolved_at", DateTime(timezone=True), nullable=True),
     Column("origin", String(255), nullable=True),
     Column("services", JSON, nullable=False),
+    # service -> its latest alert's start (`services` keeps the first); null before 0006
+    Column("services_last", JSON, nullable=True),
     Column("trace_ids", JSON, nullable=False),
     Column("alert_count", Integer, nullable=False),
     Column("firing_count", Integer, nullable=False),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -63,6 +64,20 @@ class StubReply:
         body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
         return StubReply(status, (("content-type", "application/json"),), body)
 
+    @cached_property
+    def wire_headers(self) -> list[tuple[bytes, bytes]]:
+        """The headers as ASGI sends them, with the content length (encoded once per reply)."""
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in self.headers]
+        headers.append((b"content-length", str(len(self.body)).encode()))
+        return headers
+
+    @cached_property
+    def wire(self) -> bytes:
+        """The whole HTTP/1.1 response, encoded once: a static stub answers with these bytes."""
+        from interlock.stubs.http_server import response_head  # the server imports no stubs
+
+        return response_head(self.status, self.wire_headers) + self.body
+
 
 @dataclass(frozen=True)
 class ScenarioStep:
@@ -92,9 +107,16 @@ class StubRoute:
     provider_states: tuple[str, ...] = ()
     next_provider_state: str | None = None
 
+    static: StubReply | None = None
+    """The reply when it is the same for every request (sent without building a context)."""
+
     def mismatches(self, request: StubRequest) -> list[str]:
         """Why the request does not match (empty when it does)."""
         raise NotImplementedError
+
+    def matches(self, request: StubRequest) -> bool:
+        """Whether the request matches; routes override it to skip explaining the losers."""
+        return not self.mismatches(request)
 
     def reply(self, request: StubRequest, context: ReplyContext) -> StubReply:
         """The response for a request that matched."""

@@ -33,15 +33,7 @@ def source_kind(data: Any) -> str:
 
 def routes_from_file(path: Path, name: str | None, seed: int) -> tuple[str, list[StubRoute]]:
     """The service a file stubs and its routes."""
-    try:
-        data = read_document_file(path)
-    except UnicodeDecodeError as error:  # a binary file given by mistake (an image, an archive)
-        raise SourceError(
-            str(path),
-            None,
-            f"expected a UTF-8 text file (a Pact file, an OpenAPI document or WireMock "
-            f"mappings in JSON or YAML), found a byte that is not UTF-8 at offset {error.start}",
-        ) from None
+    data = read_document_file(path)
     kind = source_kind(data)
     if kind == "pact":
         provider, routes = pact_routes(path)

@@ -1,4 +1,4 @@
-"""Telemetry: OTLP traces and logs in, the span store, trace queries and observed aggregates.
+"""Telemetry: OTLP traces, logs and metrics in, the span store, trace queries and observed aggregates.
 
 Other packages use only the names below (`query_fingerprints` feeds the migration checks).
 """
@@ -9,6 +9,8 @@ from interlock.telemetry.aggregates import LATENCY_BUCKETS_MS, quantile_ms
 from interlock.telemetry.collector import create_collector_app, run_collector
 from interlock.telemetry.drift import DriftReport, EdgeState, check_observed, compare_topology
 from interlock.telemetry.intake import create_intake, mount_telemetry, open_span_store
+from interlock.telemetry.log_templates import TemplateMiner, message_of
+from interlock.telemetry.metric_store import MetricPoint, MetricStore
 from interlock.telemetry.model import LogRecord, Span, SpanEvent, SpanKind, StatusCode
 from interlock.telemetry.otlp import PayloadError
 from interlock.telemetry.queries import (
@@ -83,6 +85,8 @@ __all__ = [
     "EdgeStats",
     "LiveMap",
     "LogRecord",
+    "MetricPoint",
+    "MetricStore",
     "ObservedEdge",
     "OperationStats",
     "PayloadError",
@@ -100,6 +104,7 @@ __all__ = [
     "StoreCounters",
     "Suspect",
     "TelemetrySettings",
+    "TemplateMiner",
     "TraceDiagnosis",
     "TraceNotFound",
     "TraceQuery",
@@ -119,6 +124,7 @@ __all__ = [
     "format_ms",
     "format_time",
     "live_map",
+    "message_of",
     "mount_telemetry",
     "observed_edges",
     "open_span_store",

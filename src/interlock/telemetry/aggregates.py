@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from interlock.telemetry.model import Span, SpanKind
+from interlock.telemetry.op_names import stable_name
 from interlock.telemetry.row_codec import SpanRecord
 from interlock.telemetry.sql_fingerprint import fingerprint_sql
 
@@ -240,7 +241,8 @@ class Aggregator:
     ) -> None:
         minute = start // _NS_PER_MINUTE * 60
         ms = (end - start) / 1_000_000 if end > start else 0.0
-        key = (service, name, minute)
+        # a span without a route counts under method + templated path, never one name per id
+        key = (service, stable_name(name, attributes), minute)
         counts = self._delta.operations.get(key)
         if counts is None:
             counts = self._delta.operations[key] = Counts()

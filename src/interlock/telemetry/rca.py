@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from interlock.errors import UserInputError
+from interlock.telemetry.metric_store import MetricStore
 from interlock.telemetry.queries import open_store
 from interlock.telemetry.rca_trace import (
     Baseline,
@@ -28,7 +29,8 @@ from interlock.telemetry.rca_window import (
 )
 
 TRACE_BASELINE_S = 3600
-"""Without a baseline window, a trace is compared with the hour before it."""
+"""Without a baseline window, a trace's window is the hour up to it, and the baseline the hour
+before that window (the window RCA's rule: the same length just before)."""
 
 _NS = 1_000_000_000
 _HEX_TRACE_ID = re.compile(r"^[0-9a-fA-F]{32}$")
@@ -69,7 +71,7 @@ def diagnose_trace(
 ) -> TraceDiagnosis:
     """Diagnose one stored trace against the usual self times of the baseline window.
 
-    The baseline defaults to the hour before the trace; UserInputError for a malformed
+    The baseline defaults to the hour before the hour up to the trace; UserInputError for a malformed
     or unknown id.
     """
     if not _HEX_TRACE_ID.match(trace_id):
@@ -80,7 +82,8 @@ def diagnose_trace(
             raise UserInputError(f"trace {trace_id}: not found in {data_dir}")
         first = min(s.start_unix_nano for s in spans)
         if baseline_start is None or baseline_end is None:
-            baseline_start, baseline_end = first - TRACE_BASELINE_S * _NS, first
+            # the hour up to the trace may hold the incident: compare with the hour before it
+            baseline_start, baseline_end = default_baseline(first - TRACE_BASELINE_S * _NS, first)
         others = [
             t
             for t in traces_between(store, baseline_start, baseline_end)
@@ -111,8 +114,10 @@ def diagnose_window(
             f"baseline {format_time(baseline_start)} .. {format_time(baseline_end)}: "
             "expected the end after the start"
         )
+    metrics_path = data_dir / "metrics.db"
+    metrics = MetricStore(metrics_path) if metrics_path.exists() else None
     with open_store(data_dir) as store:
-        return rca_window(store, start, end, baseline_start, baseline_end, service)
+        return rca_window(store, start, end, baseline_start, baseline_end, service, metrics=metrics)
 
 
 __all__ = [

@@ -1,44 +1,40 @@
-"""Root cause over a time window: suspects ranked by comparing failed traces with healthy ones.
+"""Root cause over a time window: every operation, call gap, log template and resource metric
+judged against its own baseline, and one ranking of services, dependencies and edges.
 
-Ochiai over `(service, operation)` components, weighted by per-trace blame and self-time deviation.
+The evidence comes from `rca_evidence` (traces), `rca_logs` and `rca_metrics`; `rca_rank` ranks.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from interlock.telemetry.model import Span
-from interlock.telemetry.rca_trace import (
-    Baseline,
-    ComponentKey,
-    OperationBaseline,
-    TraceTree,
-    component_of,
-    diagnose_tree,
-    quantile,
-)
+from interlock.telemetry.model import LogRecord, Span
+from interlock.telemetry.rca_evidence import Evidence, trace_evidence, traces_above
+from interlock.telemetry.rca_features import Observations, observe
+from interlock.telemetry.rca_logs import log_evidence
+from interlock.telemetry.rca_metrics import MetricSource, metric_evidence
+from interlock.telemetry.rca_rank import RankedSuspect, rank
+from interlock.telemetry.rca_stats import quantile
+from interlock.telemetry.rca_trace import OperationBaseline
 from interlock.telemetry.store import SpanStore, TraceQuery
 
 MAX_TRACES = 5000
 """At most this many traces are read from each window (the newest)."""
+MAX_LOGS = 200_000
 
 EXAMPLES = 3
-BLAME_WEIGHT = 0.7  # the rest of a component's weight is its self-time deviation
-_NS_PER_MS = 1_000_000
 
 
 @dataclass(frozen=True)
 class Suspect:
-    """One `(service, operation)` and why it is suspected.
+    """One `(service, operation)` whose self time shifted from its baseline.
 
-    `score` = `ochiai` * (0.7 * `blame` + 0.3 * `deviation`): the spectrum says where
-    failures concentrate, blame (the share of its failed traces whose root cause or
-    slowest critical-path span it is) and deviation (`1 - 1/ratio` of its self-time p95
-    against the baseline's) say which of the components that always run together failed
-    on its own.
+    `score` is the shift's score (log2 of the floored quantile ratio weighed by the absolute
+    excess); `deviation` is `1 - 1/ratio`. `ochiai` and `blame` stay in the JSON for readers
+    of the earlier format: the share of the window's anomalous traces it is in, and of its own
+    traces that are anomalous.
     """
 
     service: str
@@ -47,13 +43,14 @@ class Suspect:
     ochiai: float
     blame: float
     deviation: float
-    failed_traces: int  # failed traces it appears in
-    traces: int  # all traces it appears in
-    blamed_traces: int  # failed traces in which it is the culprit
+    failed_traces: int  # window traces in which its self time was above its baseline p95
+    traces: int  # window spans of this operation
+    blamed_traces: int
     error_spans: int
     self_p95_ms: float
     baseline: OperationBaseline | None
     example_trace_ids: tuple[str, ...]
+    explanation: str = ""
 
     @property
     def latency_ratio(self) -> float | None:
@@ -78,33 +75,46 @@ class Suspect:
             "baseline_self_p95_ms": self.baseline.p95_self_ms if self.baseline else None,
             "baseline_self_median_ms": self.baseline.median_self_ms if self.baseline else None,
             "latency_ratio": round(ratio, 3) if ratio is not None else None,
+            "explanation": self.explanation,
             "example_trace_ids": list(self.example_trace_ids),
         }
 
 
 @dataclass(frozen=True)
 class ServiceSuspect:
-    """A service ranked by its most suspect operation."""
+    """A service (or a callee that sends no spans) with the evidence against it."""
 
     service: str
     score: float
     operations: tuple[str, ...]  # its suspect operations, most suspect first
     blamed_traces: int
     example_trace_ids: tuple[str, ...]
+    evidence: tuple[Evidence, ...] = ()
+    kind: str = "service"  # service | dependency
+
+    @property
+    def explanation(self) -> str:
+        return "; ".join(e.text for e in self.evidence[:3])
 
     def to_json(self) -> dict[str, Any]:
         return {
             "service": self.service,
+            "kind": self.kind,
             "score": round(self.score, 4),
+            "explanation": self.explanation,
             "operations": list(self.operations),
             "blamed_traces": self.blamed_traces,
             "example_trace_ids": list(self.example_trace_ids),
+            "evidence": [e.to_json() for e in self.evidence],
         }
 
 
 @dataclass(frozen=True)
 class WindowDiagnosis:
-    """The ranked suspects of a window, with the counts they were computed from."""
+    """The ranked suspects of a window, with the counts they were computed from.
+
+    `ranking` holds services, dependencies and edges together; `services` the non-edge ones.
+    """
 
     start_unix_nano: int
     end_unix_nano: int
@@ -118,23 +128,34 @@ class WindowDiagnosis:
     baseline_traces: int
     services: list[ServiceSuspect] = field(default_factory=list)
     suspects: list[Suspect] = field(default_factory=list)
+    ranking: list[RankedSuspect] = field(default_factory=list)
+    logs: int = 0
+    baseline_logs: int = 0
+
+    @property
+    def found(self) -> bool:
+        """Something in the window differs from the baseline enough to name a suspect."""
+        return bool(self.ranking)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "window": {
                 "start_unix_nano": self.start_unix_nano,
                 "end_unix_nano": self.end_unix_nano,
+                "logs": self.logs,
             },
             "baseline": {
                 "start_unix_nano": self.baseline_start_unix_nano,
                 "end_unix_nano": self.baseline_end_unix_nano,
                 "traces": self.baseline_traces,
+                "logs": self.baseline_logs,
             },
             "service_filter": self.service,
             "traces": self.traces,
             "failed_traces": self.failed_traces,
             "error_traces": self.error_traces,
             "slow_traces": self.slow_traces,
+            "ranking": [s.to_json() for s in self.ranking],
             "services": [s.to_json() for s in self.services],
             "suspects": [s.to_json() for s in self.suspects],
         }
@@ -148,7 +169,11 @@ def traces_between(
     limit: int = MAX_TRACES,
 ) -> list[list[Span]]:
     """The traces with a span starting in the window (touching `service`, when given)."""
-    found = store.search(
+    bulk = getattr(store, "traces_in_window", None)
+    if bulk is not None and service is None:
+        found: list[list[Span]] = bulk(start_unix_nano, end_unix_nano, limit)
+        return found
+    summaries = store.search(
         TraceQuery(
             service=service,
             start_unix_nano=start_unix_nano,
@@ -156,113 +181,123 @@ def traces_between(
             limit=limit,
         )
     )
-    traces = (store.get_trace(summary.trace_id) for summary in found)
+    traces = (store.get_trace(summary.trace_id) for summary in summaries)
     return [spans for spans in traces if spans]
 
 
-@dataclass
-class _Tally:
-    traces: int = 0
-    failed: int = 0
-    blamed: int = 0
-    error_spans: int = 0
-    self_ms: list[float] = field(default_factory=list)
-    blamed_examples: list[str] = field(default_factory=list)
-    failed_examples: list[str] = field(default_factory=list)
+def logs_between(
+    store: SpanStore, start: int, end: int, traces: Sequence[Sequence[Span]]
+) -> list[LogRecord]:
+    """The window's log records: all of them where the store can say, else those of `traces`."""
+    bulk = getattr(store, "logs_in_window", None)
+    if bulk is not None:
+        found: list[LogRecord] = bulk(start, end, MAX_LOGS)
+        return found
+    records: list[LogRecord] = []
+    for spans in traces:
+        records += store.logs_for_trace(spans[0].trace_id)
+    return [r for r in records if start <= r.time_unix_nano < end]
 
-    def examples(self) -> tuple[str, ...]:
-        """Traces blamed on it first, then other failed traces it ran in."""
-        return tuple((self.blamed_examples + self.failed_examples)[:EXAMPLES])
 
-
-def rank_suspects(
-    window: Sequence[Sequence[Span]], baseline: Baseline, slow_margin: float = 1.5
-) -> tuple[list[Suspect], int, int, int]:
-    """Suspects over `window`'s traces, most suspect first; plus failed, error and slow counts."""
-    tallies: dict[ComponentKey, _Tally] = {}
-    failed_total = errors_total = slow_total = 0
-    for spans in window:
-        tree = TraceTree(spans)
-        diagnosis = diagnose_tree(tree, baseline, slow_margin)
-        failed = diagnosis.failed
-        failed_total += failed
-        errors_total += bool(diagnosis.root_causes)
-        slow_total += diagnosis.slow
-        culprit = diagnosis.culprit
-        blamed = component_of(culprit) if culprit is not None else None
-        seen: set[ComponentKey] = set()
-        for span in spans:
-            key = component_of(span)
-            tally = tallies.setdefault(key, _Tally())
-            tally.self_ms.append(tree.self_ns(span) / _NS_PER_MS)
-            tally.error_spans += span.is_error
-            if key in seen:
-                continue
-            seen.add(key)
-            tally.traces += 1
-            if failed:
-                tally.failed += 1
-                if key == blamed:
-                    tally.blamed += 1
-                    if len(tally.blamed_examples) < EXAMPLES:
-                        tally.blamed_examples.append(diagnosis.trace_id)
-                elif len(tally.failed_examples) < EXAMPLES:
-                    tally.failed_examples.append(diagnosis.trace_id)
-    suspects = []
-    for (service, operation), tally in tallies.items():
-        if not tally.failed:
+def _operation_suspects(
+    evidence: Sequence[Evidence], baseline: Observations, window: Observations
+) -> list[Suspect]:
+    """Operations named by latency or error evidence, as `Suspect` rows."""
+    found = []
+    for item in evidence:
+        if item.kind not in ("latency", "errors") or not item.operation or item.score <= 0:
             continue
-        ochiai = tally.failed / math.sqrt(failed_total * tally.traces)
-        blame = tally.blamed / tally.failed
-        usual = baseline.operations.get((service, operation))
-        p95 = quantile(tally.self_ms, 0.95)
-        deviation = 0.0
-        if usual is not None and usual.p95_self_ms > 0 and p95 > usual.p95_self_ms:
-            deviation = 1.0 - usual.p95_self_ms / p95
-        score = ochiai * (BLAME_WEIGHT * blame + (1 - BLAME_WEIGHT) * deviation)
-        suspects.append(
+        key = ("self", item.suspect, item.operation)
+        before = baseline.values.get(key, [])
+        now = window.values.get(key, [])
+        usual = OperationBaseline(len(before), quantile(before, 0.5), quantile(before, 0.95))
+        slow = len(traces_above(window, key, usual.p95_self_ms)) if item.shift else 0
+        failed = item.count if item.kind == "errors" else slow
+        ratio = item.shift.ratio if item.shift else 1.0
+        found.append(
             Suspect(
-                service=service,
-                operation=operation,
-                score=score,
-                ochiai=ochiai,
-                blame=blame,
-                deviation=deviation,
-                failed_traces=tally.failed,
-                traces=tally.traces,
-                blamed_traces=tally.blamed,
-                error_spans=tally.error_spans,
-                self_p95_ms=p95,
+                service=item.suspect,
+                operation=item.operation,
+                score=item.score,
+                ochiai=failed / max(1, window.traces),
+                blame=failed / max(1, len(now)),
+                deviation=1 - 1 / ratio if ratio > 1 else 0.0,
+                failed_traces=failed,
+                traces=len(now),
+                blamed_traces=failed,
+                error_spans=item.count if item.kind == "errors" else 0,
+                self_p95_ms=quantile(now, 0.95),
                 baseline=usual,
-                example_trace_ids=tally.examples(),
+                example_trace_ids=item.example_trace_ids[:EXAMPLES],
+                explanation=item.text,
             )
         )
-    suspects.sort(key=lambda s: (-s.score, -s.blame, -s.ochiai, -s.deviation, s.service))
-    return suspects, failed_total, errors_total, slow_total
+    found.sort(key=lambda s: (-s.score, s.service, s.operation))
+    return found
 
 
-def rank_services(suspects: Sequence[Suspect]) -> list[ServiceSuspect]:
-    """Services ranked by their best operation's score (suspects must come ranked)."""
-    grouped: dict[str, list[Suspect]] = {}
-    for suspect in suspects:
-        grouped.setdefault(suspect.service, []).append(suspect)
-    services = []
-    for service, own in grouped.items():
-        examples: list[str] = []
-        for suspect in own:
-            examples += [t for t in suspect.example_trace_ids if t not in examples]
-        services.append(
+@dataclass(frozen=True)
+class Analysis:
+    """What `diagnose` found: the ranking, operation rows and the window's anomalous traces."""
+
+    ranking: list[RankedSuspect]
+    suspects: list[Suspect]
+    window: Observations
+    slow_trace_ids: set[str]
+    error_trace_ids: set[str]
+
+
+def diagnose(
+    baseline_traces: Sequence[Sequence[Span]],
+    window_traces: Sequence[Sequence[Span]],
+    baseline_logs: Sequence[LogRecord] = (),
+    window_logs: Sequence[LogRecord] = (),
+    scale: float = 1.0,
+    metric_evidence_found: Sequence[Evidence] = (),
+) -> Analysis:
+    """The ranking from data already read; `scale` is the window's length over the baseline's."""
+    before, callees = observe(baseline_traces)
+    now, _ = observe(window_traces, callees, keep_tops=True)
+    evidence = trace_evidence(before, now, scale)
+    names = before.services | now.services | {c for _, c in before.calls | now.calls.keys()}
+    evidence += log_evidence(baseline_logs, window_logs, scale, sorted(names))
+    evidence += metric_evidence_found
+    ranking = rank(evidence, before.services | now.services, EXAMPLES)
+    slow: set[str] = set()
+    for item in evidence:
+        if item.feature is not None and item.score > 0:
+            usual = quantile(before.values.get(item.feature, []), 0.95)
+            slow.update(traces_above(now, item.feature, usual))
+    errors = {
+        t for e in evidence if e.kind == "errors" for t in now.error_examples.get(e.suspect, [])
+    }
+    return Analysis(ranking, _operation_suspects(evidence, before, now), now, slow, errors)
+
+
+def _services(
+    ranking: Sequence[RankedSuspect], suspects: Sequence[Suspect]
+) -> list[ServiceSuspect]:
+    found = []
+    for suspect in ranking:
+        if suspect.kind == "edge":
+            continue
+        operations = [s.operation for s in suspects if s.service == suspect.name]
+        operations += [
+            e.operation for e in suspect.evidence if e.operation and e.operation not in operations
+        ]
+        traces = {t for e in suspect.evidence for t in e.example_trace_ids}
+        found.append(
             ServiceSuspect(
-                service=service,
-                score=own[0].score,
-                operations=tuple(s.operation for s in own if s.score > 0)
-                or tuple(s.operation for s in own),
-                blamed_traces=sum(s.blamed_traces for s in own),
-                example_trace_ids=tuple(examples[:EXAMPLES]),
+                suspect.name,
+                suspect.score,
+                tuple(operations),
+                len(traces),
+                suspect.example_trace_ids,
+                suspect.evidence,
+                suspect.kind,
             )
         )
-    # the order of `suspects` already breaks ties between equal best scores
-    return services
+    return found
 
 
 def rca_window(
@@ -274,29 +309,43 @@ def rca_window(
     service: str | None = None,
     slow_margin: float = 1.5,
     max_traces: int = MAX_TRACES,
+    metrics: MetricSource | None = None,
 ) -> WindowDiagnosis:
-    """Rank suspect services and operations for the traces in `[start, end)` (Unix ns).
+    """Rank suspect services, dependencies and edges for `[start, end)` (Unix ns).
 
-    A trace failed when one of its spans has error status or it took more than
-    `slow_margin` * the baseline p95 of its root operation; the baseline window's traces
-    (those without errors) give the usual self time per operation and duration per root.
+    Each operation's self time, each edge's gap, each call to a callee without spans, the
+    calls answered and served, error root causes, log templates and (with `metrics`) resource
+    metrics are compared with the baseline window. `slow_margin` is kept for callers of the
+    earlier version and no longer used: no trace needs to pass a threshold to be judged.
     """
-    baseline = Baseline.from_traces(
-        traces_between(store, baseline_start, baseline_end, service, max_traces)
+    del slow_margin
+    baseline_traces = traces_between(store, baseline_start, baseline_end, service, max_traces)
+    window_traces = traces_between(store, start, end, service, max_traces)
+    baseline_logs = logs_between(store, baseline_start, baseline_end, baseline_traces)
+    window_logs = logs_between(store, start, end, window_traces)
+    scale = (end - start) / max(1, baseline_end - baseline_start)
+    found_metrics = (
+        metric_evidence(metrics, start, end, baseline_start, baseline_end) if metrics else []
     )
-    window = traces_between(store, start, end, service, max_traces)
-    suspects, failed, errors, slow = rank_suspects(window, baseline, slow_margin)
+    found = diagnose(
+        baseline_traces, window_traces, baseline_logs, window_logs, scale, found_metrics
+    )
+    anomalous = {t for s in found.ranking for e in s.evidence for t in e.example_trace_ids}
+    failed = anomalous | found.slow_trace_ids | found.error_trace_ids
     return WindowDiagnosis(
         start_unix_nano=start,
         end_unix_nano=end,
         baseline_start_unix_nano=baseline_start,
         baseline_end_unix_nano=baseline_end,
         service=service,
-        traces=len(window),
-        failed_traces=failed,
-        error_traces=errors,
-        slow_traces=slow,
-        baseline_traces=baseline.traces,
-        services=rank_services(suspects),
-        suspects=suspects,
+        traces=len(window_traces),
+        failed_traces=len(failed) if found.ranking else 0,
+        error_traces=found.window.error_traces,
+        slow_traces=len(found.slow_trace_ids),
+        baseline_traces=len(baseline_traces),
+        services=_services(found.ranking, found.suspects),
+        suspects=found.suspects,
+        ranking=found.ranking,
+        logs=len(window_logs),
+        baseline_logs=len(baseline_logs),
     )

@@ -94,6 +94,26 @@ class WaterfallRow:
 
 
 @dataclass(frozen=True)
+class UsualFigure:
+    """The baseline a trace is compared with, and its root operation's usual duration there."""
+
+    start_unix_nano: int
+    end_unix_nano: int
+    traces: int
+    root_median_ms: float | None
+    root_p95_ms: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "baseline_start": format_time(self.start_unix_nano),
+            "baseline_end": format_time(self.end_unix_nano),
+            "baseline_traces": self.traces,
+            "root_median_ms": self.root_median_ms,
+            "root_p95_ms": self.root_p95_ms,
+        }
+
+
+@dataclass(frozen=True)
 class Waterfall:
     """A trace laid out for reading: rows in tree order, time ticks, services and their colours."""
 
@@ -105,6 +125,7 @@ class Waterfall:
     ticks: list[tuple[float, str]]
     diagnosis: TraceDiagnosis
     other_logs: list[LogRecord] = field(default_factory=list)
+    usual: UsualFigure | None = None  # what "usual" means on the page: the baseline compared with
 
     @property
     def error_count(self) -> int:
@@ -121,6 +142,7 @@ class Waterfall:
             "spans": [r.to_json() for r in self.rows],
             "logs_without_span": [log_json(r) for r in self.other_logs],
             "diagnosis": self.diagnosis.to_json(),
+            "usual": self.usual.to_json() if self.usual else None,
         }
 
 

@@ -6,7 +6,7 @@ The web routes call these with the server's open `SpanStore` and render the resu
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from interlock.catalog import CatalogGraph, NodeKind
@@ -16,15 +16,17 @@ from interlock.telemetry.drift import DriftReport, store_drift
 from interlock.telemetry.live_map import live_map_svg
 from interlock.telemetry.queries import parse_duration_s
 from interlock.telemetry.rca import default_baseline, format_time, parse_time_unix_nano
-from interlock.telemetry.rca_trace import Baseline, rca_trace
+from interlock.telemetry.rca_metrics import MetricSource
+from interlock.telemetry.rca_trace import Baseline, TraceTree, component_of, quantile, rca_trace
 from interlock.telemetry.rca_window import WindowDiagnosis, rca_window, traces_between
 from interlock.telemetry.red_views import ServiceRed, service_red
 from interlock.telemetry.store import SpanStore, TraceQuery, TraceSummary
-from interlock.telemetry.trace_views import SearchForm, Waterfall, waterfall
+from interlock.telemetry.trace_views import SearchForm, UsualFigure, Waterfall, waterfall
 
 _NS = 1_000_000_000
 TRACE_BASELINE_TRACES = 200
-"""A trace page compares the trace with at most this many traces of the hour before it."""
+"""A trace page compares the trace with at most this many traces of its baseline."""
+TRACE_WINDOW_S = 3600
 
 
 class TraceNotFound(UserInputError):
@@ -77,8 +79,18 @@ def trace_search(store: SpanStore, form: SearchForm, now: float | None = None) -
     return TraceSearch(form, query, start, end, found, scatter_svg(found, start, end))
 
 
+def trace_baseline(first_unix_nano: int) -> tuple[int, int]:
+    """The baseline of a trace starting at `first_unix_nano`, by the window RCA's rule.
+
+    The trace's window is the hour up to it; the baseline is the hour before that window, so
+    an incident that began within the hour is not its own "usual".
+    """
+    window_start = first_unix_nano - TRACE_WINDOW_S * _NS
+    return default_baseline(window_start, first_unix_nano)
+
+
 def trace_waterfall(store: SpanStore, trace_id: str) -> Waterfall:
-    """The waterfall and diagnosis of one trace, against the usual self times of the hour before."""
+    """The waterfall and diagnosis of one trace, against the usual self times of its baseline."""
     trace_id = trace_id.strip().lower()
     if len(trace_id) != 32 or any(c not in "0123456789abcdef" for c in trace_id):
         raise UserInputError(f"trace id {trace_id!r}: expected 32 hex digits")
@@ -86,13 +98,26 @@ def trace_waterfall(store: SpanStore, trace_id: str) -> Waterfall:
     if not spans:
         raise TraceNotFound(f"trace {trace_id}: no spans stored with this id")
     first = min(s.start_unix_nano for s in spans)
+    baseline_start, baseline_end = trace_baseline(first)
     others = [
         t
-        for t in traces_between(store, first - 3600 * _NS, first, limit=TRACE_BASELINE_TRACES)
+        for t in traces_between(store, baseline_start, baseline_end, limit=TRACE_BASELINE_TRACES)
         if t[0].trace_id != trace_id
     ]
-    diagnosis = rca_trace(spans, Baseline.from_traces(others))
-    return waterfall(spans, store.logs_for_trace(trace_id), diagnosis)
+    baseline = Baseline.from_traces(others)
+    diagnosis = rca_trace(spans, baseline)
+    root = component_of(diagnosis.root)
+    durations = sorted(
+        TraceTree(t).duration_ms for t in others if component_of(TraceTree(t).root) == root
+    )
+    usual = UsualFigure(
+        baseline_start,
+        baseline_end,
+        baseline.traces,
+        quantile(durations, 0.5) if durations else None,
+        baseline.root_p95_ms.get(root),
+    )
+    return replace(waterfall(spans, store.logs_for_trace(trace_id), diagnosis), usual=usual)
 
 
 @dataclass(frozen=True)
@@ -154,6 +179,7 @@ def window_rca(
     end: str = "",
     service: str = "",
     now: float | None = None,
+    metrics: MetricSource | None = None,
 ) -> WindowDiagnosis:
     """RCA of `since` before now, or of `start`..`end` (RFC 3339), against the window before."""
     end_ns = parse_time_unix_nano(end, "end") if end.strip() else _now_ns(now)
@@ -167,5 +193,11 @@ def window_rca(
         )
     baseline_start, baseline_end = default_baseline(start_ns, end_ns)
     return rca_window(
-        store, start_ns, end_ns, baseline_start, baseline_end, service.strip() or None
+        store,
+        start_ns,
+        end_ns,
+        baseline_start,
+        baseline_end,
+        service.strip() or None,
+        metrics=metrics,
     )

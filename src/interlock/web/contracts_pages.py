@@ -8,11 +8,18 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from starlette.responses import Response
 
+from interlock.broker import pair_states
 from interlock.contracts import PactFile, interaction_view
 from interlock.web.rendering import render_page
 from interlock.web.state import LoadedCatalog, loaded_catalog
 
 router = APIRouter()
+
+
+def _states(request: Request) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """Each pair's verification state in the broker (none before the server has a database)."""
+    engine = getattr(request.app.state, "engine", None)
+    return {} if engine is None else pair_states(engine)
 
 
 def _pair(loaded: LoadedCatalog, consumer: str, provider: str) -> PactFile:
@@ -33,23 +40,33 @@ def pair_view(pact: PactFile) -> dict[str, Any]:
 
 
 @router.get("/api/contracts", tags=["contracts"])
-def contracts_json(loaded: LoadedCatalog = Depends(loaded_catalog)) -> dict[str, Any]:
-    """Every pact (consumer, provider, interaction count) and database contract found."""
-    return loaded.contracts.to_json()
+def contracts_json(
+    request: Request, loaded: LoadedCatalog = Depends(loaded_catalog)
+) -> dict[str, Any]:
+    """Every pact (consumer, provider, interaction count) and database contract found, and
+    each published pair's verification state in the broker."""
+    return {**loaded.contracts.to_json(), "broker": list(_states(request).values())}
 
 
 @router.get("/api/contracts/{consumer}/{provider}", tags=["contracts"])
 def pair_json(
-    consumer: str, provider: str, loaded: LoadedCatalog = Depends(loaded_catalog)
+    consumer: str, provider: str, request: Request, loaded: LoadedCatalog = Depends(loaded_catalog)
 ) -> dict[str, Any]:
-    """One pact's interactions: given, request, response, matching rules."""
-    return pair_view(_pair(loaded, consumer, provider))
+    """One pact's interactions (given, request, response, headers, matchers) and its
+    verification state in the broker."""
+    view = pair_view(_pair(loaded, consumer, provider))
+    return {**view, "broker": _states(request).get((consumer, provider, "pact"))}
 
 
 @router.get("/contracts", include_in_schema=False)
 def contracts_page(request: Request, loaded: LoadedCatalog = Depends(loaded_catalog)) -> Response:
     return render_page(
-        request, "contracts.html", active="contracts", title="Contracts", index=loaded.contracts
+        request,
+        "contracts.html",
+        active="contracts",
+        title="Contracts",
+        index=loaded.contracts,
+        states=_states(request),
     )
 
 
@@ -59,5 +76,10 @@ def pair_page(
 ) -> Response:
     view = pair_view(_pair(loaded, consumer, provider))
     return render_page(
-        request, "pact.html", active="contracts", title=f"{consumer} → {provider}", view=view
+        request,
+        "pact.html",
+        active="contracts",
+        title=f"{consumer} → {provider}",
+        view=view,
+        state=_states(request).get((consumer, provider, "pact")),
     )

@@ -19,7 +19,6 @@ from interlock.incidents import (
     incident_desk,
     postmortem_markdown,
     problem,
-    timeline_svg,
 )
 from interlock.web.rendering import render_page
 
@@ -67,7 +66,7 @@ async def incidents_page(request: Request) -> Response:
 async def incident_page(incident_id: int, request: Request) -> Response:
     desk = incident_desk(request)
     try:
-        report = await run_in_threadpool(desk.report, incident_id)
+        page = await run_in_threadpool(desk.page, incident_id)
     except IncidentNotFound as error:
         raise HTTPException(404, str(error)) from None
     return render_page(
@@ -75,9 +74,10 @@ async def incident_page(incident_id: int, request: Request) -> Response:
         "incident.html",
         active="incidents",
         title=f"Incident {incident_id}",
-        report=report,
-        incident=report.incident,
-        timeline=_markup(timeline_svg(report.alerts, report.changes, report.generated_at)),
+        report=page.report,
+        incident=page.report.incident,
+        timeline=_markup(page.timeline_svg),
+        service_map=_markup(page.map_svg),
         fmt_duration=fmt_duration,
     )
 
@@ -90,7 +90,7 @@ def _report(desk: IncidentDesk, incident_id: int) -> IncidentReport:
 
 
 def _markup(svg: str) -> Markup:
-    return Markup(svg)  # made on the server from escaped parts (see timeline_svg)
+    return Markup(svg)  # made on the server from escaped parts (timeline_svg, render_svg)
 
 
 def fmt_duration(seconds: float) -> str:

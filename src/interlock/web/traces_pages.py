@@ -12,6 +12,7 @@ from starlette.responses import Response
 from interlock.errors import UserInputError
 from interlock.telemetry import (
     WINDOWS,
+    MetricStore,
     SearchForm,
     SpanStore,
     TraceNotFound,
@@ -32,6 +33,12 @@ router = APIRouter()
 def span_store(request: Request) -> SpanStore:
     """FastAPI dependency: the span store the server opened (see `mount_telemetry`)."""
     store: SpanStore = request.app.state.span_store
+    return store
+
+
+def metric_store(request: Request) -> MetricStore | None:
+    """FastAPI dependency: the metric store beside the span store, when the server has one."""
+    store: MetricStore | None = getattr(request.app.state, "metric_store", None)
     return store
 
 
@@ -129,10 +136,11 @@ def rca_json(
     end: str = "",
     service: str = "",
     store: SpanStore = Depends(span_store),
+    metrics: MetricStore | None = Depends(metric_store),
 ) -> dict[str, Any]:
     """Suspect services and operations of a window ranked against the window before it."""
     try:
-        return window_rca(store, since, start, end, service).to_json()
+        return window_rca(store, since, start, end, service, metrics=metrics).to_json()
     except UserInputError as error:
         raise _problem(error) from None
 
@@ -231,9 +239,10 @@ def rca_page(
     end: str = "",
     service: str = "",
     store: SpanStore = Depends(span_store),
+    metrics: MetricStore | None = Depends(metric_store),
 ) -> Response:
     try:
-        diagnosis = window_rca(store, since, start, end, service)
+        diagnosis = window_rca(store, since, start, end, service, metrics=metrics)
     except UserInputError as error:
         return _error_page(request, error, "Root cause")
     return _render(

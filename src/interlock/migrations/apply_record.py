@@ -1,0 +1,62 @@
+"""Where an apply is remembered: a report on the dashboard's /migrations page, and a change
+event (kind `migration`) that the incidents view lays beside the alerts that follow it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from interlock.migrations.apply_model import ApplyReport
+from interlock.migrations.saved_reports import SavedReport, save_report
+
+
+def default_service(directory: Path) -> str:
+    """The service a migration directory belongs to when not named: the folder holding it
+    (`inventory/migrations` -> inventory), or the directory's own name at the top."""
+    folder = directory.resolve()
+    if folder.is_file():
+        folder = folder.parent
+    return folder.parent.name or folder.name
+
+
+def record_apply(
+    report: ApplyReport,
+    data_dir: Path,
+    *,
+    label: str,
+    service: str,
+    environment: str | None = None,
+) -> SavedReport:
+    """Save the report in `data_dir` and, when anything ran, record a change event in
+    Interlock's database (the SQLite file under `data_dir`, or INTERLOCK_DATABASE_URL)."""
+    saved = save_report(data_dir, "apply", label, report.to_json())
+    ran = [m for m in report.migrations if m.statements]
+    if not ran:
+        return saved
+    from interlock.incidents import record_change
+    from interlock.settings import load_settings
+    from interlock.store import create_engine_for, upgrade_database
+
+    settings = load_settings(data_dir=data_dir)
+    upgrade_database(settings.database_url)
+    engine = create_engine_for(settings.database_url)
+    applied = [m.version for m in report.applied]
+    try:
+        record_change(
+            engine,
+            service=service,
+            kind="migration",
+            version=applied[-1] if applied else None,
+            environment=environment,
+            summary=report.summary(),
+            attributes={
+                "ok": report.ok,
+                "report": saved.id,
+                "target": report.target,
+                "applied": applied,
+                "undone": [m.version for m in ran if m.status == "rolled back"],
+                "failed": [m.version for m in ran if m.status == "failed"],
+            },
+        )
+    finally:
+        engine.dispose()
+    return saved

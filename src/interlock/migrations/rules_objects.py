@@ -1,0 +1,134 @@
+"""Lint rules about names and dependent objects: renames of indexes, sequences, triggers and
+views, names longer than PostgreSQL keeps, enum values added out of place, DROP ... CASCADE.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from pglast import enums
+
+from interlock.migrations.model import LockFacts, Severity
+from interlock.migrations.rulebook import ACCESS_EXCLUSIVE, Hit, StatementContext, rule
+from interlock.migrations.sqltree import nodes
+from interlock.migrations.statement_facts import column_defs, table_cmds
+
+AT = enums.AlterTableType
+OBJ = enums.ObjectType
+_RENAMED = {
+    OBJ.OBJECT_INDEX: "index",
+    OBJ.OBJECT_SEQUENCE: "sequence",
+    OBJ.OBJECT_TRIGGER: "trigger",
+    OBJ.OBJECT_VIEW: "view",
+    OBJ.OBJECT_MATVIEW: "materialized view",
+}
+NAME_BYTES = 63  # NAMEDATALEN - 1: PostgreSQL cuts longer names without an error
+
+
+@rule(
+    "renaming-object",
+    Severity.warning,
+    "breaking",
+    on=(nodes.RenameStmt,),
+    summary="RENAME of an index, sequence, trigger or view",
+    why="Code, hints, monitoring and later migrations that name the object by its old name stop finding it; a renamed view breaks every reader of it.",
+    instead="Keep the old name, or create the new object beside the old one and drop the old one once nothing names it.",
+)
+def renaming_object(ctx: StatementContext, node: Any) -> Iterator[Hit]:
+    noun = _RENAMED.get(node.renameType)
+    if noun is None or (node.relation is not None and ctx.is_new(node.relation)):
+        return
+    old = node.relation.relname if node.relation is not None else node.subname
+    yield Hit(f"renames {noun} {old!r} to {node.newname!r}", LockFacts(ACCESS_EXCLUSIVE))
+
+
+def _names(node: Any) -> Iterator[tuple[str, int | None]]:
+    """The names a statement gives to new objects, with where each is written."""
+    if isinstance(node, nodes.CreateStmt):
+        yield node.relation.relname, node.relation.location
+    elif isinstance(node, nodes.IndexStmt) and node.idxname:
+        yield node.idxname, None
+    elif isinstance(node, nodes.RenameStmt) and node.newname:
+        yield node.newname, None
+    if isinstance(node, nodes.CreateStmt | nodes.AlterTableStmt):
+        for definition in column_defs(node):
+            yield definition.colname, definition.location
+    constraints = [
+        c for c in getattr(node, "tableElts", None) or () if isinstance(c, nodes.Constraint)
+    ]
+    if isinstance(node, nodes.AlterTableStmt):
+        constraints = [c.def_ for c in table_cmds(node) if c.subtype == AT.AT_AddConstraint]
+    for constraint in constraints:
+        if constraint.conname:
+            yield constraint.conname, constraint.location
+
+
+@rule(
+    "identifier-too-long",
+    Severity.warning,
+    "hygiene",
+    on=(nodes.CreateStmt, nodes.IndexStmt, nodes.RenameStmt, nodes.AlterTableStmt),
+    cmds=(AT.AT_AddColumn, AT.AT_AddConstraint),
+    summary="identifier longer than 63 bytes",
+    why="PostgreSQL silently truncates names to 63 bytes: the object is not called what the migration says, and two long names with the same start collide.",
+    instead="Use a name of at most 63 bytes.",
+)
+def identifier_too_long(ctx: StatementContext, node: Any) -> Iterator[Hit]:
+    # the parser has already cut the names, as PostgreSQL does: a name of exactly 63 bytes
+    # may have been longer, which only the statement's text tells
+    if not any(name and len(name.encode()) == NAME_BYTES for name, _ in _names(node)):
+        return
+    text = _STRINGS_AND_COMMENTS.sub(" ", ctx.statement.text)
+    for match in _IDENTIFIER.finditer(text):
+        name = match.group()
+        name = name[1:-1].replace('""', '"') if name.startswith('"') else name.lower()
+        if len(name.encode()) > NAME_BYTES:
+            cut = name.encode()[:NAME_BYTES].decode(errors="ignore")
+            yield Hit(
+                f"{name!r} is {len(name.encode())} bytes: PostgreSQL calls it {cut!r}",
+                location=ctx.statement.location + match.start(),
+            )
+
+
+_STRINGS_AND_COMMENTS = re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/", re.S)
+_IDENTIFIER = re.compile(r'"(?:[^"]|"")+"|[^\W\d][\w$]*')
+
+
+@rule(
+    "enum-value-out-of-order",
+    Severity.warning,
+    "hygiene",
+    on=(nodes.AlterEnumStmt,),
+    summary="ALTER TYPE ... ADD VALUE placed BEFORE/AFTER another value",
+    why="An enum sorts by its declared order: a value added BEFORE or AFTER another changes what ORDER BY, <, > and indexes on the column return for existing rows' neighbours, and before PostgreSQL 12 cannot run in a transaction.",
+    instead="Append new values at the end (plain ADD VALUE) unless the order is meant; if it is, check every query that compares or sorts the column.",
+)
+def enum_value_out_of_order(ctx: StatementContext, node: Any) -> Iterator[Hit]:
+    if node.newVal and node.newValNeighbor:
+        where = "before" if node.newValIsAfter is False else "after"
+        yield Hit(
+            f"adds enum value {node.newVal!r} {where} {node.newValNeighbor!r}: existing order changes"
+        )
+
+
+@rule(
+    "ban-drop-cascade",
+    Severity.error,
+    "breaking",
+    on=(nodes.DropStmt, nodes.AlterTableStmt),
+    cmds=(AT.AT_DropColumn, AT.AT_DropConstraint),
+    summary="DROP ... CASCADE",
+    why="CASCADE also drops every view, constraint, default and function that depends on the object, which the migration does not name and a reviewer does not see.",
+    instead="Drop the dependent objects by name first, then drop the object without CASCADE.",
+)
+def ban_drop_cascade(ctx: StatementContext, node: Any) -> Iterator[Hit]:
+    cascade = enums.DropBehavior.DROP_CASCADE
+    if isinstance(node, nodes.DropStmt):
+        if node.behavior == cascade:
+            yield Hit("CASCADE drops every object that depends on it too")
+        return
+    for cmd in table_cmds(node):
+        if cmd.behavior == cascade:
+            yield Hit(f"DROP {cmd.name!r} CASCADE drops every object that depends on it too")
