@@ -274,15 +274,9 @@ def _lint_one(
 
 
 def _track_session(ctx: StatementContext, node: Any) -> None:
-    """Follow BEGIN/COMMIT, SET lock_timeout / statement_timeout / timezone, and the existing
-    tables the open transaction has locked, through the file."""
-    kind = type(node)
-    if kind is _ALTER or kind is _INDEX:
-        if ctx.in_transaction:
-            _track_lock(ctx, node)
-    elif isinstance(node, nodes.TransactionStmt):
+    """Follow BEGIN/COMMIT and SET lock_timeout / statement_timeout / timezone through the file."""
+    if isinstance(node, nodes.TransactionStmt):
         kinds = enums.TransactionStmtKind
-        ctx.locked = {}
         if node.kind in (kinds.TRANS_STMT_BEGIN, kinds.TRANS_STMT_START):
             ctx.in_transaction = True
         elif node.kind in (kinds.TRANS_STMT_COMMIT, kinds.TRANS_STMT_ROLLBACK):
@@ -305,35 +299,7 @@ def _track_session(ctx: StatementContext, node: Any) -> None:
             ctx.statement_timeout_set = active
 
 
-_INDEX = nodes.IndexStmt
 _UTC = frozenset({"UTC", "UCT", "GMT", "ETC/UTC", "ETC/UCT", "ETC/GMT", "Z", "ZULU", "0"})
-_WEAK_ALTER = frozenset(
-    {
-        enums.AlterTableType.AT_ValidateConstraint,
-        enums.AlterTableType.AT_SetStatistics,
-        enums.AlterTableType.AT_SetOptions,
-    }
-)
-
-
-def _track_lock(ctx: StatementContext, node: Any) -> None:
-    """Remember an existing table that this transaction now holds a blocking lock on."""
-    if node.relation is None or ctx.is_new(node.relation):
-        return
-    index = isinstance(node, nodes.IndexStmt)
-    if index and node.concurrent:
-        return
-    if not index and (
-        node.objtype != enums.ObjectType.OBJECT_TABLE
-        or all(cmd.subtype in _WEAK_ALTER for cmd in node.cmds or ())
-    ):
-        return
-    if ctx.locked is None:
-        ctx.locked = {}
-    table = node.relation.relname.lower()
-    held = ctx.locked.get(table)
-    if held is None or held[0] == "SHARE":
-        ctx.locked[table] = ("SHARE" if index else "ACCESS EXCLUSIVE", ctx.statement.line)
 
 
 def ignore_comments(section: SqlSection) -> dict[int, set[str]]:

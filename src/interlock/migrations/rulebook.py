@@ -35,8 +35,6 @@ class StatementContext:
     statement_timeout_set: bool
     timeouts_reported: bool = False  # require-timeout-settings speaks once per file
     timezone_utc: bool = False  # a SET timezone = 'UTC' earlier in the file
-    # existing tables locked by this transaction so far (a backfill on them holds the lock)
-    locked: dict[str, tuple[str, int]] | None = None  # table -> (mode, line)
     _new_asked: Any = None  # most rules ask is_new about the same table: answer once
     _new_answer: bool = False
 

@@ -23,13 +23,13 @@ from interlock.migrations.sqltree import nodes
     instead="Commit the schema change first; backfill in a later migration (or outside migrations) in batches, each its own transaction.",
 )
 def backfill_under_lock(ctx: StatementContext, node: Any) -> Iterator[Hit]:
-    if not ctx.in_transaction or not ctx.locked or node.relation is None:
+    if not ctx.in_transaction or node.relation is None:
         return
     if isinstance(node, nodes.InsertStmt) and not getattr(node.selectStmt, "fromClause", None):
         return  # INSERT ... VALUES: a few rows, not a backfill
     if _point_change(getattr(node, "whereClause", None)):
         return  # WHERE col = constant: a row or a few, not a backfill
-    held = ctx.locked.get(node.relation.relname.lower())
+    held = _lock_held(ctx, node.relation.relname.lower())
     if held is None:
         return
     mode, line = held
@@ -38,6 +38,44 @@ def backfill_under_lock(ctx: StatementContext, node: Any) -> Iterator[Hit]:
         f"{verb} on {node.relation.relname!r} while this transaction holds {mode} on it (line {line})",
         LockFacts(mode, scans=True),
     )
+
+
+def _lock_held(ctx: StatementContext, table: str) -> tuple[str, int] | None:
+    """The strongest lock that the statements before this one, in its transaction, took on
+    `table` (an existing table), and the line that took it. Looked up only for a backfill,
+    which is rare, so that no other statement pays for it."""
+    statements = ctx.section.statements
+    wrapped = ctx.migration.runs_in_transaction or ctx.settings.assume_in_transaction
+    held: tuple[str, int] | None = None
+    for statement in statements[: statements.index(ctx.statement)]:
+        node = statement.node
+        if isinstance(node, nodes.TransactionStmt):
+            held = None if not wrapped or node.kind != _BEGIN else held
+            continue
+        relation = getattr(node, "relation", None)
+        if (
+            relation is None
+            or relation.relname.lower() != table
+            or ctx.schema.is_new(table, ctx.migration.version)
+        ):
+            continue
+        if isinstance(node, nodes.AlterTableStmt) and node.objtype == OBJ.OBJECT_TABLE:
+            if not all(cmd.subtype in _WEAK_ALTER for cmd in node.cmds or ()):
+                held = ("ACCESS EXCLUSIVE", statement.line)
+        elif isinstance(node, nodes.IndexStmt) and not node.concurrent and held is None:
+            held = ("SHARE", statement.line)
+    return held
+
+
+_BEGIN = enums.TransactionStmtKind.TRANS_STMT_BEGIN
+OBJ = enums.ObjectType
+_WEAK_ALTER = frozenset(
+    {
+        enums.AlterTableType.AT_ValidateConstraint,
+        enums.AlterTableType.AT_SetStatistics,
+        enums.AlterTableType.AT_SetOptions,
+    }
+)
 
 
 def _point_change(where: Any) -> bool:

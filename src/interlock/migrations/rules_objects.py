@@ -13,7 +13,7 @@ from pglast import enums
 from interlock.migrations.model import LockFacts, Severity
 from interlock.migrations.rulebook import ACCESS_EXCLUSIVE, Hit, StatementContext, rule
 from interlock.migrations.sqltree import nodes
-from interlock.migrations.statement_facts import column_defs, table_cmds
+from interlock.migrations.statement_facts import table_cmds
 
 AT = enums.AlterTableType
 OBJ = enums.ObjectType
@@ -44,27 +44,6 @@ def renaming_object(ctx: StatementContext, node: Any) -> Iterator[Hit]:
     yield Hit(f"renames {noun} {old!r} to {node.newname!r}", LockFacts(ACCESS_EXCLUSIVE))
 
 
-def _names(node: Any) -> Iterator[tuple[str, int | None]]:
-    """The names a statement gives to new objects, with where each is written."""
-    if isinstance(node, nodes.CreateStmt):
-        yield node.relation.relname, node.relation.location
-    elif isinstance(node, nodes.IndexStmt) and node.idxname:
-        yield node.idxname, None
-    elif isinstance(node, nodes.RenameStmt) and node.newname:
-        yield node.newname, None
-    if isinstance(node, nodes.CreateStmt | nodes.AlterTableStmt):
-        for definition in column_defs(node):
-            yield definition.colname, definition.location
-    constraints = [
-        c for c in getattr(node, "tableElts", None) or () if isinstance(c, nodes.Constraint)
-    ]
-    if isinstance(node, nodes.AlterTableStmt):
-        constraints = [c.def_ for c in table_cmds(node) if c.subtype == AT.AT_AddConstraint]
-    for constraint in constraints:
-        if constraint.conname:
-            yield constraint.conname, constraint.location
-
-
 @rule(
     "identifier-too-long",
     Severity.warning,
@@ -76,11 +55,12 @@ def _names(node: Any) -> Iterator[tuple[str, int | None]]:
     instead="Use a name of at most 63 bytes.",
 )
 def identifier_too_long(ctx: StatementContext, node: Any) -> Iterator[Hit]:
-    # the parser has already cut the names, as PostgreSQL does: a name of exactly 63 bytes
-    # may have been longer, which only the statement's text tells
-    if not any(name and len(name.encode()) == NAME_BYTES for name, _ in _names(node)):
+    # the parser has already cut the names, as PostgreSQL does: only the text tells. A run of
+    # 64 name characters is looked for first (in C), then strings and comments left out.
+    text = ctx.statement.text
+    if not _LONG_RUN.search(text):
         return
-    text = _STRINGS_AND_COMMENTS.sub(" ", ctx.statement.text)
+    text = _STRINGS_AND_COMMENTS.sub(lambda m: " " * len(m.group()), text)
     for match in _IDENTIFIER.finditer(text):
         name = match.group()
         name = name[1:-1].replace('""', '"') if name.startswith('"') else name.lower()
@@ -92,6 +72,7 @@ def identifier_too_long(ctx: StatementContext, node: Any) -> Iterator[Hit]:
             )
 
 
+_LONG_RUN = re.compile(r'[\w$]{64}|"[^"]{64}')
 _STRINGS_AND_COMMENTS = re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/", re.S)
 _IDENTIFIER = re.compile(r'"(?:[^"]|"")+"|[^\W\d][\w$]*')
 
