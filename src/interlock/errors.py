@@ -10,8 +10,6 @@ is our bug and keeps its traceback.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 
 class InterlockError(Exception):
     """Base of every error Interlock raises deliberately."""
@@ -21,13 +19,42 @@ class UserInputError(InterlockError):
     """The user gave us something we cannot use; the message says what and where."""
 
 
-@dataclass(frozen=True)
 class Position:
-    """A place in a file: 1-based line and column, or a JSON path, or both."""
+    """A place in a file: 1-based line and column, or a JSON path, or both. Immutable.
 
-    line: int | None = None
-    column: int | None = None
-    path: str | None = None
+    A plain class rather than a dataclass: every command imports this module, and
+    `dataclasses` brings `inspect` with it (15-20 ms of each start-up).
+    """
+
+    __slots__ = ("column", "line", "path")
+    line: int | None
+    column: int | None
+    path: str | None
+
+    def __init__(
+        self, line: int | None = None, column: int | None = None, path: str | None = None
+    ) -> None:
+        object.__setattr__(self, "line", line)
+        object.__setattr__(self, "column", column)
+        object.__setattr__(self, "path", path)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Position is immutable: cannot set {name}")
+
+    def _key(self) -> tuple[int | None, int | None, str | None]:
+        return (self.line, self.column, self.path)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Position) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"Position(line={self.line!r}, column={self.column!r}, path={self.path!r})"
+
+    def __reduce__(self) -> tuple[type[Position], tuple[int | None, int | None, str | None]]:
+        return type(self), self._key()
 
     def __str__(self) -> str:
         parts = []

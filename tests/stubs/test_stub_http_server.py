@@ -21,6 +21,10 @@ ECHO: dict[str, Any] = {
         },
         {"request": {"method": "GET", "url": "/a"}, "response": {"status": 200, "body": "A"}},
         {"request": {"method": "GET", "url": "/b"}, "response": {"status": 200, "body": "B"}},
+        {
+            "request": {"method": "GET", "url": "/slow"},
+            "response": {"status": 200, "body": "S", "fixedDelayMilliseconds": 50},
+        },
     ]
 }
 
@@ -55,6 +59,21 @@ def test_pipelined_requests_are_answered_in_order(echo: str) -> None:
             data += chunk
     assert data.index(b"\r\n\r\nA") < data.index(b"\r\n\r\nB")
     assert 2 == data.count(b"HTTP/1.1 200 OK")
+
+
+def test_a_waiting_request_keeps_its_place_before_pipelined_ones(echo: str) -> None:
+    """A delayed answer goes out first; the requests queued behind it follow in order."""
+    host, port = echo.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(
+            b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"GET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    bodies = [part.split(b"\r\n\r\n", 1)[1] for part in data.split(b"HTTP/1.1 200 OK")[1:]]
+    assert [b"S", b"A", b"B"] == bodies
 
 
 def test_garbage_request_line_gets_400(echo: str) -> None:

@@ -120,6 +120,22 @@ def test_pact_stub_prefers_the_most_specific_interaction(orders: str) -> None:
     assert [{"id": 1}] == httpx.get(f"{orders}/orders", params={"customer": "7"}).json()
 
 
+def test_pact_stub_refuses_a_query_the_interaction_does_not_name(orders: str) -> None:
+    """`GET /orders/1` names no query: with one added the request is strict-matched and refused."""
+    headers = {"X-Interlock-State": "order 1 exists"}
+    assert 200 == httpx.get(f"{orders}/orders/1", headers=headers).status_code
+    assert 404 == httpx.get(f"{orders}/orders/1?extra=1", headers=headers).status_code
+
+
+def test_pact_stub_journals_each_request_as_received(orders: str) -> None:
+    """The journal shows method, path with query, status, the matched stub and a UTC time."""
+    httpx.get(f"{orders}/orders", params={"customer": "7"})
+    entry = httpx.get(f"{orders}/__admin/journal").json()["requests"][-1]
+    assert ("GET", "/orders?customer=7", 200) == (entry["method"], entry["path"], entry["status"])
+    assert entry["matched"].endswith("#3")
+    assert entry["time"].endswith("Z")
+
+
 def test_pact_stub_explains_a_request_that_matches_nothing(orders: str) -> None:
     response = httpx.post(f"{orders}/orders", json={"item": 5})
     assert 404 == response.status_code

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from interlock.catalog import (
     MAP_KINDS,
@@ -24,13 +23,8 @@ from interlock.catalog import (
     NodeKind,
     Severity,
     check_catalog,
-    describe_path,
     impact,
     load_valid_catalog,
-    render_dot,
-    render_mermaid,
-    render_svg,
-    render_text,
 )
 from interlock.cli.options import output_option
 from interlock.cli.output import (
@@ -125,6 +119,9 @@ def map_command(
 
     Exit codes: 0 drawn, 2 usage error or a catalog with errors (listed on stderr).
     """
+    # the renderers (SVG layout, XML escaping) only for `map`: `catalog check` runs in hooks
+    from interlock.catalog import render_dot, render_mermaid, render_svg, render_text
+
     graph = _valid(directory, as_json=format is MapFormat.json).graph
     kinds = (
         MAP_KINDS | ({NodeKind.TABLE} if tables else set()) | ({NodeKind.TEAM} if teams else set())
@@ -199,6 +196,10 @@ def _print_report(report: CheckReport) -> None:
 
 
 def _print_impact(report: ImpactReport) -> None:
+    from rich.table import Table
+
+    from interlock.catalog import describe_path
+
     target = report.target.id + (f" (column {report.column})" if report.column else "")
     if not report.dependents:
         console.print(f"nothing depends on {escape(target)}")

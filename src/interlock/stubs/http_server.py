@@ -2,7 +2,9 @@
 
 uvicorn's pure-Python parser (h11) caps a stub near 1,000 requests/s on one core; this one parses
 only what a stub needs (Content-Length and chunked bodies, keep-alive, pipelining) and hands each
-`send` a `.transport` so faults can reset or cut a connection.
+`send` a `.transport` so faults can reset or cut a connection. Besides ASGI's messages, `send` takes
+`{"type": RAW_RESPONSE, "data": bytes}`, a whole response encoded once, when the scope's
+`extensions` offer it; and an app that answers without waiting runs within the read, no task made.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
 from typing import Any
 
 Message = MutableMapping[str, Any]
@@ -31,6 +33,15 @@ _REASONS = {
     422: "Unprocessable Entity", 500: "Internal Server Error", 502: "Bad Gateway",
     503: "Service Unavailable", 504: "Gateway Timeout",
 }  # fmt: skip
+RAW_RESPONSE = "interlock.http.response.raw"
+"""A `send` message carrying a complete response (head and body): no per-request encoding."""
+
+
+def response_head(status: int, headers: list[tuple[bytes, bytes]]) -> bytes:
+    """The status line and headers of a response, up to and including the blank line."""
+    lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}".encode()]
+    lines.extend(name + b": " + value for name, value in headers)
+    return b"\r\n".join(lines) + b"\r\n\r\n"
 
 
 class _Exchange:
@@ -59,6 +70,16 @@ class _Exchange:
 
     async def send(self, message: Message) -> None:
         if self.connection.closed:
+            return
+        if message["type"] == RAW_RESPONSE:
+            if self.started:
+                return
+            data = message["data"]
+            if not self.keep_alive:
+                data = data.replace(b"\r\n", b"\r\nconnection: close\r\n", 1)
+            self.started = self.finished = True
+            self.transport.write(data)
+            await self.connection.drain()
             return
         if message["type"] == "http.response.start":
             status = int(message["status"])
@@ -209,6 +230,7 @@ class _Connection(asyncio.Protocol):
         path, _, query = target.partition(b"?")
         scope: MutableMapping[str, Any] = {
             "type": "http",
+            "extensions": _EXTENSIONS_HEAD if method == b"HEAD" else _EXTENSIONS,
             "asgi": {"version": "3.0", "spec_version": "2.3"},
             "http_version": version[5:].decode("latin-1"),
             "method": method.decode("latin-1").upper(),
@@ -225,12 +247,26 @@ class _Connection(asyncio.Protocol):
         return True
 
     def _next(self) -> None:
-        scope, body, keep_alive = self.queue.pop(0)
-        self.busy = True
-        exchange = _Exchange(self, body, keep_alive, scope["method"] == "HEAD")
-        task = asyncio.ensure_future(self._run(scope, exchange))
-        self.server.tasks.add(task)
-        task.add_done_callback(self.server.tasks.discard)
+        """Run queued requests in order; one that has to wait continues in a task."""
+        while self.queue and not self.busy and not self.closed:
+            scope, body, keep_alive = self.queue.pop(0)
+            self.busy = True
+            exchange = _Exchange(self, body, keep_alive, scope["method"] == "HEAD")
+            run = self._run(scope, exchange)
+            # Started here rather than in a task (Python 3.12's eager tasks): a stub that
+            # answers without waiting costs no task, no loop round and no context switch.
+            try:
+                waiting = run.send(None)
+            except StopIteration:
+                continue
+            task = asyncio.ensure_future(_resume(run, waiting))
+            self.server.tasks.add(task)
+            task.add_done_callback(self._ran)
+            return
+
+    def _ran(self, task: asyncio.Task[None]) -> None:
+        self.server.tasks.discard(task)
+        self._next()
 
     async def _run(self, scope: MutableMapping[str, Any], exchange: _Exchange) -> None:
         try:
@@ -247,9 +283,35 @@ class _Connection(asyncio.Protocol):
             return
         if not exchange.finished or not exchange.keep_alive:
             self.transport.close()
+
+
+_EXTENSIONS: dict[str, Any] = {RAW_RESPONSE: {}}
+_EXTENSIONS_HEAD: dict[str, Any] = {}  # a raw response carries a body, which HEAD must not get
+
+
+async def _resume(run: Coroutine[Any, Any, None], waiting: Any) -> None:
+    """Carry on a coroutine that was started outside a task and stopped at `waiting`.
+
+    The coroutine reads the outcome of the future it awaited by itself when sent None; only a
+    cancellation of this task that did not cancel that future has to be thrown into it.
+    """
+    while True:
+        try:
+            try:
+                if waiting is None:
+                    await asyncio.sleep(0)
+                else:
+                    waiting._asyncio_future_blocking = False  # taken over, as a task's step does
+                    await waiting
+            except asyncio.CancelledError as error:
+                if waiting is None or not waiting.cancelled():
+                    waiting = run.throw(error)
+                    continue
+            except Exception:
+                pass  # the coroutine raises it itself when sent None below
+            waiting = run.send(None)
+        except StopIteration:
             return
-        if self.queue:
-            self._next()
 
 
 def _unquote(path: bytes) -> str:

@@ -102,9 +102,17 @@ class PactRoute(StubRoute):
             + (3 if request.body.present else 0)
         )
         status = self.response.status or 200
-        self._static: StubReply | None = None
+        self.static = None
         if not self.response.generators:
-            self._static = self._build(self.response.headers, self.response.body, status)
+            self.static = self._build(self.response.headers, self.response.body, status)
+        # Only method and path asked (both settled by the index): a request without a query matches
+        self._path_only = (
+            self.path is not None
+            and not self.matcher.raw_query
+            and not request.query
+            and not request.headers
+            and not request.body.present
+        )
 
     def path_pattern(self) -> str:
         return f"~{self.expected.path}"
@@ -112,9 +120,14 @@ class PactRoute(StubRoute):
     def mismatches(self, request: StubRequest) -> list[str]:
         return [str(m) for m in self.matcher.match(contract_request(request))]
 
+    def matches(self, request: StubRequest) -> bool:
+        if self._path_only and not request.query_text and request.method == self.method:
+            return request.path == self.path
+        return self.matcher.matches(contract_request(request))
+
     def reply(self, request: StubRequest, context: ReplyContext) -> StubReply:
-        if self._static is not None:
-            return self._static
+        if self.static is not None:
+            return self.static
         params = dict(self.state_params)
         params.update(context.state_params)
         generated = generate_response(

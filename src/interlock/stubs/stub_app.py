@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from interlock.stubs.http_faults import HttpFault
+from interlock.stubs.http_server import RAW_RESPONSE
 from interlock.stubs.stub_routes import ReplyContext, StubReply, StubRequest
 from interlock.stubs.stub_service import Journal, StubService
 
@@ -73,12 +74,11 @@ class StubHost:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        more = True
-        while more:
+        message = await receive()
+        body = message.get("body", b"")
+        while message.get("more_body", False):
             message = await receive()
             body += message.get("body", b"")
-            more = message.get("more_body", False)
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         request = StubRequest(
             scope["method"], scope["path"], scope["query_string"].decode("latin-1"), headers, body
@@ -98,11 +98,20 @@ class StubHost:
             await _send_reply(send, reply)
             return
         request.path = inner_path
-        await self._serve(service, request, receive, send)
+        reply, faults = self.answer(service, request)
+        if reply.delay_ms:
+            await asyncio.sleep(reply.delay_ms / 1000)
+        if faults:
+            await _send_with_faults(receive, send, reply, faults, self.rng)
+        elif RAW_RESPONSE in scope.get("extensions", ()):
+            await send({"type": RAW_RESPONSE, "data": reply.wire})
+        else:
+            await _send_reply(send, reply)
 
-    async def _serve(
-        self, service: StubService, request: StubRequest, receive: Receive, send: Send
-    ) -> None:
+    def answer(
+        self, service: StubService, request: StubRequest
+    ) -> tuple[StubReply, list[HttpFault]]:
+        """The reply to a request for one service and the faults it gets, journalled."""
         selection = service.select(request)
         route = selection.route
         if route is None:
@@ -115,6 +124,9 @@ class StubHost:
                     "closest": selection.closest,
                 },
             )
+        elif route.static is not None:
+            service.sequence += 1
+            reply = route.static
         else:
             service.sequence += 1
             context = ReplyContext(
@@ -131,20 +143,15 @@ class StubHost:
             reply.status,
             route,
             selection.closest if route is None else None,
-            [f.name for f in faults],
+            [f.name for f in faults] if faults else None,
         )
-        if reply.delay_ms:
-            await asyncio.sleep(reply.delay_ms / 1000)
-        if faults:
-            await _send_with_faults(receive, send, reply, faults, self.rng)
-        else:
-            await _send_reply(send, reply)
+        return reply, faults
 
 
 async def _send_reply(send: Send, reply: StubReply) -> None:
-    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers]
-    headers.append((b"content-length", str(len(reply.body)).encode()))
-    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+    await send(
+        {"type": "http.response.start", "status": reply.status, "headers": reply.wire_headers}
+    )
     await send({"type": "http.response.body", "body": reply.body})
 
 

@@ -12,6 +12,8 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qs
 
+from interlock.stubs.http_server import response_head
+
 
 @dataclass
 class StubRequest:
@@ -74,8 +76,6 @@ class StubReply:
     @cached_property
     def wire(self) -> bytes:
         """The whole HTTP/1.1 response, encoded once: a static stub answers with these bytes."""
-        from interlock.stubs.http_server import response_head  # the server imports no stubs
-
         return response_head(self.status, self.wire_headers) + self.body
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +19,8 @@ from interlock.stubs.stub_routes import StubRequest, StubRoute
 STATE_HEADER = "x-interlock-state"
 STARTED = "Started"
 CLOSEST = 3
+JOURNAL_BODY = 4096
+"""Bytes of each request body the journal keeps."""
 
 
 @dataclass
@@ -86,7 +89,7 @@ class StubService:
         best: StubRoute | None = None
         best_key: tuple[int, int, int, int] | None = None
         for order, route in candidates:
-            if self._blocked(route, state) is not None or route.mismatches(request):
+            if self._blocked(route, state) is not None or not route.matches(request):
                 continue
             in_state = 1 if state is not None and state in route.provider_states else 0
             key = (-route.priority, in_state, route.specificity, -order)
@@ -133,12 +136,30 @@ class StubService:
 
 
 class Journal:
-    """The recent requests, bounded: a stub under load keeps only the last `size` entries."""
+    """The recent requests, bounded: a stub under load keeps only the last `size` entries.
+
+    Entries are kept as received and made into JSON only when read: a stub under load journals
+    every request and is asked for a few.
+    """
 
     def __init__(self, size: int = 1000) -> None:
-        self.entries: deque[dict[str, Any]] = deque(maxlen=size)
-        self.unmatched: deque[dict[str, Any]] = deque(maxlen=size)
+        self._entries: deque[_Entry] = deque(maxlen=size)
+        self._unmatched: deque[_Entry] = deque(maxlen=size)
         self._lock = threading.Lock()
+
+    @property
+    def entries(self) -> list[dict[str, Any]]:
+        """Every kept request, oldest first."""
+        with self._lock:
+            kept = list(self._entries)
+        return [_entry_json(entry) for entry in kept]
+
+    @property
+    def unmatched(self) -> list[dict[str, Any]]:
+        """The kept requests that no stub matched, oldest first."""
+        with self._lock:
+            kept = list(self._unmatched)
+        return [_entry_json(entry) for entry in kept]
 
     def add(
         self,
@@ -149,26 +170,61 @@ class Journal:
         closest: list[dict[str, Any]] | None = None,
         faults: list[str] | None = None,
     ) -> None:
-        entry: dict[str, Any] = {
-            "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "service": service,
-            "method": request.method,
-            "path": request.target,
-            "status": status,
-            "matched": route.id if route is not None else None,
-            "headers": request.headers,
-            "body": request.body[:4096].decode("utf-8", errors="replace"),
-        }
-        if faults:
-            entry["faults"] = faults
-        if closest is not None:
-            entry["closest"] = closest
+        body = request.body
+        entry = (
+            time.time(),
+            service,
+            request.method,
+            request.target,
+            request.headers,
+            body if len(body) <= JOURNAL_BODY else body[:JOURNAL_BODY],
+            status,
+            route.id if route is not None else None,
+            closest,
+            faults,
+        )
         with self._lock:
-            self.entries.append(entry)
+            self._entries.append(entry)
             if route is None:
-                self.unmatched.append(entry)
+                self._unmatched.append(entry)
 
     def clear(self) -> None:
         with self._lock:
-            self.entries.clear()
-            self.unmatched.clear()
+            self._entries.clear()
+            self._unmatched.clear()
+
+
+# time, service, method, target, headers, body (cut), status, matched route, closest, faults
+_Entry = tuple[
+    float,
+    str,
+    str,
+    str,
+    dict[str, str],
+    bytes,
+    int,
+    str | None,
+    list[dict[str, Any]] | None,
+    list[str] | None,
+]
+
+
+def _entry_json(entry: _Entry) -> dict[str, Any]:
+    at, service, method, target, headers, body, status, matched, closest, faults = entry
+    out: dict[str, Any] = {
+        "time": datetime.fromtimestamp(at, UTC)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z"),
+        "service": service,
+        "method": method,
+        "path": target,
+        "status": status,
+        "matched": matched,
+        "headers": headers,
+        "body": body.decode("utf-8", errors="replace"),
+    }
+    if faults:
+        out["faults"] = faults
+    if closest is not None:
+        out["closest"] = closest
+    return out
