@@ -101,7 +101,9 @@ def fault_alerts(
         ScenarioAlert(start + timedelta(seconds=rng.uniform(20, 60)), origin, "ErrorBudgetBurn", "alertmanager", truth),
     ]  # fmt: skip
     reached = {origin: start}
-    for service, hop in sorted(upstream(calls, origin, MAX_HOPS).items(), key=lambda x: x[1]):
+    for service, hop in sorted(
+        upstream(calls, origin, MAX_HOPS).items(), key=lambda x: (x[1], x[0])
+    ):
         if hop == 0:
             continue
         if rng.random() > HOP_PROBABILITY:

@@ -20,6 +20,7 @@ from interlock.contracts import VerifyOptions, verify_pacts
 from interlock.demo.broker_chapter import tell_broker_chapter
 from interlock.demo.incidents_chapter import IncidentsChapter
 from interlock.demo.migrations_chapter import ThrowawayPostgres, check_proposals
+from interlock.demo.resilience_chapter import tell_resilience_chapter
 from interlock.demo.shop import STUB_PROCESS, DemoRun, find_shop
 from interlock.demo.traffic import FaultTarget, Traffic, diagnose, restock
 from interlock.telemetry import format_time
@@ -150,6 +151,7 @@ class Story:
             ("7", self._broker),
             ("5", self._fault),
             ("6", self._incident),
+            ("8", self._resilience),
         ]
         for number, chapter in chapters:
             if self._stop.is_set():
@@ -242,6 +244,12 @@ class Story:
         done, line = tell_broker_chapter(broker, find_shop(), self.results, self.run.dashboard_url)
         self._record("broker", done.to_json())
         self._say(line)
+
+    def _resilience(self) -> None:
+        found, lines = tell_resilience_chapter(self.run, self._stop)
+        self._record("resilience", found.to_json())
+        for line in lines:
+            self._say(line)
 
     def _incident(self) -> None:
         if self.incidents.deployed_at is None:

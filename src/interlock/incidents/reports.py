@@ -23,6 +23,8 @@ from interlock.telemetry import SpanStore, rca_window
 _NS = 1_000_000_000
 LISTED_STATES = ("open", "acknowledged", "resolved")
 _RCA_MAX_WINDOW = timedelta(hours=1)
+_RCA_LEAD = timedelta(minutes=2)
+_RCA_BASELINE = timedelta(minutes=10)  # at least this much calm before the window
 CURVE_CONTEXT = timedelta(minutes=5)  # the curves start this long before the first alert
 RANKED = 5
 
@@ -201,9 +203,12 @@ def check_origin(
     if store is None:
         return OriginCheck(incident.origin, None, "no span data")
     end = incident.resolved_at or max(incident.last_alert_at, datetime.now(UTC))
-    start = max(incident.started_at - timedelta(minutes=5), end - _RCA_MAX_WINDOW)
+    # the rules look a couple of minutes back: the failures began up to that long before
+    start = max(incident.started_at - _RCA_LEAD, end - _RCA_MAX_WINDOW)
+    baseline = max(end - start, _RCA_BASELINE)
     start_ns, end_ns = int(start.timestamp() * _NS), int(end.timestamp() * _NS)
-    diagnosis = rca_window(store, start_ns, end_ns, 2 * start_ns - end_ns, start_ns)
+    baseline_ns = int((start - baseline).timestamp() * _NS)
+    diagnosis = rca_window(store, start_ns, end_ns, baseline_ns, start_ns)
     if not diagnosis.services:
         return OriginCheck(incident.origin, None, "no span data")
     to_catalog = {tel: name for name, tel in telemetry_names.items()}

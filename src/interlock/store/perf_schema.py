@@ -38,6 +38,7 @@ perf_runs = Table(
     Column("errors", Integer, nullable=False),
     Column("timeline", JSON, nullable=False),
     Column("generator", JSON, nullable=False),
+    Column("span_profile", JSON, nullable=True),  # migration 0007; None: no traces were read
     Index(None, "service", "commit"),
     Index(None, "service", "started_at"),
 )

@@ -10,6 +10,7 @@ from interlock.telemetry.collector import create_collector_app, run_collector
 from interlock.telemetry.drift import DriftReport, EdgeState, check_observed, compare_topology
 from interlock.telemetry.intake import create_intake, mount_telemetry, open_span_store
 from interlock.telemetry.log_templates import TemplateMiner, message_of
+from interlock.telemetry.log_views import ServiceLogs
 from interlock.telemetry.metric_store import MetricPoint, MetricStore
 from interlock.telemetry.model import LogRecord, Span, SpanEvent, SpanKind, StatusCode
 from interlock.telemetry.otlp import PayloadError
@@ -35,6 +36,14 @@ from interlock.telemetry.rca import (
     parse_time_unix_nano,
     rca_trace,
     rca_window,
+)
+from interlock.telemetry.rca_views import (
+    OPERATION_HELP,
+    SCORE_HELP,
+    SuspectRow,
+    no_baseline_advice,
+    rca_view_json,
+    suspect_rows,
 )
 from interlock.telemetry.red_views import WINDOWS, ServiceRed, service_red
 from interlock.telemetry.settings import TelemetrySettings
@@ -63,6 +72,7 @@ from interlock.telemetry.views import (
     TraceNotFound,
     TraceSearch,
     live_map,
+    service_logs_view,
     service_red_view,
     trace_search,
     trace_waterfall,
@@ -77,6 +87,8 @@ def query_fingerprints(store: SpanStore, service: str | None = None) -> list[Que
 
 __all__ = [
     "LATENCY_BUCKETS_MS",
+    "OPERATION_HELP",
+    "SCORE_HELP",
     "WINDOWS",
     "AttributeFilter",
     "Baseline",
@@ -94,6 +106,7 @@ __all__ = [
     "RedView",
     "SQLiteSpanStore",
     "SearchForm",
+    "ServiceLogs",
     "ServiceRed",
     "ServiceSuspect",
     "Span",
@@ -103,6 +116,7 @@ __all__ = [
     "StatusCode",
     "StoreCounters",
     "Suspect",
+    "SuspectRow",
     "TelemetrySettings",
     "TemplateMiner",
     "TraceDiagnosis",
@@ -126,6 +140,7 @@ __all__ = [
     "live_map",
     "message_of",
     "mount_telemetry",
+    "no_baseline_advice",
     "observed_edges",
     "open_span_store",
     "open_store",
@@ -134,13 +149,16 @@ __all__ = [
     "quantile_ms",
     "query_fingerprints",
     "rca_trace",
+    "rca_view_json",
     "rca_window",
     "run_collector",
     "search_traces",
+    "service_logs_view",
     "service_red",
     "service_red_view",
     "show_trace",
     "since_unix_nano",
+    "suspect_rows",
     "trace_search",
     "trace_waterfall",
     "waterfall",

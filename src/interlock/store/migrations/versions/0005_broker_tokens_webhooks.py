@@ -20,9 +20,7 @@ depends_on: str | None = None
 def upgrade() -> None:
     with op.batch_alter_table("broker_publications") as batch:
         batch.add_column(
-            sa.Column(
-                "specification", sa.String(length=32), nullable=False, server_default="pact"
-            )
+            sa.Column("specification", sa.String(length=32), nullable=False, server_default="pact")
         )
         batch.drop_constraint(
             op.f("uq_broker_publications_consumer_version_id_provider_id"), type_="unique"
