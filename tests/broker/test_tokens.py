@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from interlock.broker import create_token, revoke_token
 from interlock.cli.main import app
+from interlock.errors import UserInputError
 from interlock.server import create_app
 from interlock.settings import load_settings
 from interlock.store import create_engine_for, upgrade_database
@@ -230,3 +231,25 @@ def test_token_create_rejects_an_unknown_role(tmp_path: Path) -> None:
     )
     assert 2 == result.exit_code
     assert "--role" in result.output and "'root'" in result.output
+
+
+def test_interlock_clients_send_their_token(
+    broker: Any, order_provider: str, tmp_path: Path, make_pact_file: Callable[..., Path]
+) -> None:
+    """`interlock broker publish` and `contract verify --broker --publish` pass --broker-token;
+    without one, the publish is refused with a user error naming the 401 (exit 2 from main)."""
+    publisher, verifier = _token(broker, "publish"), _token(broker, "verify")
+    make_pact_file(tmp_path / "pacts", "web", "orders")
+    publish = ["broker", "publish", str(tmp_path / "pacts"), "-a", "1.0.0", "--branch", "main",
+               "--broker-url", broker.url]  # fmt: skip
+    refused = runner.invoke(app, publish)
+    assert isinstance(refused.exception, UserInputError)
+    assert "answered 401" in str(refused.exception)
+    assert 0 == runner.invoke(app, [*publish, "--broker-token", publisher]).exit_code
+    verify = ["contract", "verify", "--provider", "orders", "--base-url", order_provider,
+              "--broker", broker.url, "--provider-version", "2.0.0", "--publish",
+              "--broker-token", verifier]  # fmt: skip
+    result = runner.invoke(app, verify)
+    assert 0 == result.exit_code, result.output
+    entries = _audit(broker, 3)
+    assert ("verify-2", "verify", 201) in {(e["actor"], e["role"], e["status"]) for e in entries}

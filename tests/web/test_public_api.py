@@ -14,6 +14,7 @@ def test_web_exports_exactly_its_public_api() -> None:
         "LoadedCatalog",
         "Section",
         "api_router",
+        "broker_pages_router",
         "chaos_router",
         "contracts_router",
         "envs_router",

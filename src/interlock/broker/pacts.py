@@ -116,7 +116,8 @@ def publish_contract(
     if existing is not None and on_conflict == "merge" and specification == "pact":
         data = _merged(json.loads(existing.content), data)
         content = json.dumps(data)
-    content_id = _store_content(connection, data, content, specification)
+    content_id, sha = _store_content(connection, data, content, specification)
+    moment = now()
     if existing is None:
         get_or_create(
             connection,
@@ -126,27 +127,34 @@ def publish_contract(
                 "provider_id": provider_id,
                 "specification": specification,
             },
-            {"consumer_id": consumer_id, "content_id": content_id, "created_at": now()},
+            {"consumer_id": consumer_id, "content_id": content_id, "created_at": moment},
         )
     else:
         connection.execute(
             update(broker_publications)
             .where(broker_publications.c.id == existing.id)
-            .values(content_id=content_id, created_at=now())
+            .values(content_id=content_id, created_at=moment)
         )
-    found = read_contract(connection, provider, consumer, version=version, sha=content_sha(data))
-    assert found is not None  # just written in this transaction
-    return found
+    # the stored content's text: the first publication of equal content keeps its own form
+    stored = connection.execute(
+        select(broker_contents.c.content).where(broker_contents.c.id == content_id)
+    ).scalar_one()
+    return PactRecord(
+        consumer, provider, version, version_id, sha, specification, stored, moment, content_id
+    )
 
 
-def _store_content(connection: Connection, data: Any, text: str, specification: str) -> int:
+def _store_content(
+    connection: Connection, data: Any, text: str, specification: str
+) -> tuple[int, str]:
+    sha = content_sha(data)
     content_id, _ = get_or_create(
         connection,
         broker_contents,
-        {"sha": content_sha(data)},
+        {"sha": sha},
         {"specification": specification, "content": text, "created_at": now()},
     )
-    return content_id
+    return content_id, sha
 
 
 def _merged(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:

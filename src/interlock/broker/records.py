@@ -68,18 +68,40 @@ class Version:
     tags: tuple[str, ...] = ()
 
 
+def _insert_or_nothing(connection: Connection, table: Table, values: dict[str, Any]) -> Any:
+    """`INSERT ... ON CONFLICT DO NOTHING RETURNING id` where the database speaks it, else None."""
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return (
+            postgresql.insert(table).values(values).on_conflict_do_nothing().returning(table.c.id)
+        )
+    if connection.dialect.name == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert(table).values(values).on_conflict_do_nothing().returning(table.c.id)
+    return None
+
+
 def get_or_create(
     connection: Connection, table: Table, key: dict[str, Any], extra: dict[str, Any]
 ) -> tuple[int, bool]:
     """The id of the row matching `key`, inserting it (with `extra`) if absent; (id, created).
 
-    Two writers racing to create the same row both end with its one id (a savepoint takes
-    the loser's unique violation).
+    Two writers racing to create the same row both end with its one id (the loser's insert
+    does nothing on the conflict; elsewhere, a savepoint takes its unique violation).
     """
     where = [table.c[name] == value for name, value in key.items()]
     found = connection.execute(select(table.c.id).where(*where)).scalar()
     if found is not None:
         return int(found), False
+    statement = _insert_or_nothing(connection, table, {**key, **extra})
+    if statement is not None:
+        # INSERT ... ON CONFLICT DO NOTHING: no savepoint (two round trips fewer per row)
+        new_id = connection.execute(statement).scalar()
+        if new_id is not None:
+            return int(new_id), True
+        return int(connection.execute(select(table.c.id).where(*where)).scalar_one()), False
     try:
         with connection.begin_nested():
             new_id = connection.execute(

@@ -89,6 +89,12 @@ def verify(
     publish: bool = typer.Option(
         False, "--publish", help="Publish each pact's result to the broker."
     ),
+    broker_token: str | None = typer.Option(
+        None,
+        "--broker-token",
+        envvar=["INTERLOCK_BROKER_TOKEN", "PACT_BROKER_TOKEN"],
+        help="A broker token (with --broker; publishing needs the verify role).",
+    ),
 ) -> None:
     """Replay every interaction of the pacts against a running provider and match its responses.
 
@@ -111,7 +117,12 @@ def verify(
         from interlock.broker import verify_with_broker
 
         report = verify_with_broker(
-            broker, options, provider_version, provider_branch=provider_branch, publish=publish
+            broker,
+            options,
+            provider_version,
+            provider_branch=provider_branch,
+            publish=publish,
+            token=broker_token,
         )
     elif not pacts:
         raise UserInputError("PACTS: give pact files or directories, or --broker URL")
