@@ -6,7 +6,7 @@ import itertools
 import random
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
@@ -220,3 +220,28 @@ def test_service_filter_keeps_only_traces_through_that_service(store: SQLiteSpan
     )
     assert 0 < diagnosis.traces < 300
     assert "inventory" == diagnosis.services[0].service
+
+
+def test_a_window_read_in_part_still_counts_every_failing_trace(store: SQLiteSpanStore) -> None:
+    """With a share of the traces read, three failing ones outside it still rank payments."""
+    traffic = ShopTraffic(11)
+    traffic.run(START, 60, 5, Fault())
+    traffic.run(START + 60 * _S, 60, 5, Fault())
+    charges = [
+        s for s in traffic.spans if s.service == "payments" and s.start_unix_nano >= START + 60 * _S
+    ]
+    failing = {s.span_id for s in charges[:3]}
+    spans = [
+        replace(s, status_code=StatusCode.ERROR) if s.span_id in failing else s
+        for s in traffic.spans
+    ]
+    assert store.offer_spans(spans)
+    assert store.flush(30)
+    diagnosis = rca_window(
+        store, START + 60 * _S, START + 120 * _S, START, START + 60 * _S, max_traces=40
+    )
+    assert 0.1 < diagnosis.share < 0.5
+    read = store.traces_in_window(START + 60 * _S, START + 120 * _S, diagnosis.share)
+    assert read.failing  # some failed outside the share: read apart, counted for errors only
+    assert diagnosis.traces < 150
+    assert (3, "payments") == (diagnosis.error_traces, diagnosis.ranking[0].name)

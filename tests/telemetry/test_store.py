@@ -495,6 +495,76 @@ def test_observed_edges_merge_minutes_into_rates_and_quantiles(store: Any) -> No
     assert "database" == edges[("orders", "orders")].callee_kind
 
 
+WINDOW = (T0 + 60_000 * MS, T0 + 120_000 * MS)  # the minute from 60 s to 120 s after T0
+
+
+def _trace_at(trace: int, start_ms: int, error: bool = False) -> list[Span]:
+    """A two-span trace: a SERVER span, and a child that starts 5 s later."""
+    return [
+        _span(trace, 1, "gateway", "GET /", kind=SpanKind.SERVER, start_ms=start_ms,
+              duration_ms=6000, error=error),
+        _span(trace, 2, "orders", "load", parent=1, start_ms=start_ms + 5000, duration_ms=500,
+              error=error),
+    ]  # fmt: skip
+
+
+def _ids(traces: list[list[Span]]) -> list[int]:
+    return sorted(int(t[0].trace_id, 16) for t in traces)
+
+
+def test_window_read_holds_whole_traces_that_start_in_it(store: Any) -> None:
+    """A trace that began before the window is left out, one that runs past its end is whole."""
+    store.offer_spans(
+        _trace_at(1, 57_000)  # began before the window; its child starts inside it
+        + _trace_at(2, 70_000)
+        + _trace_at(3, 118_000)  # its child starts after the window's end
+        + _trace_at(4, 121_000)
+    )
+    store.flush()
+    found = store.traces_in_window(*WINDOW)
+    assert ([2, 3], [], 1.0) == (_ids(found.traces), found.failing, found.share)
+    assert [["1", "2"]] * 2 == [[s.span_id.lstrip("0") for s in t] for t in found.traces]
+    assert 4 == store.span_count(*WINDOW)  # 1.2, 2.1, 2.2, 3.1
+
+
+def test_window_read_takes_a_share_by_the_end_of_the_trace_id_and_every_failing_trace(
+    store: Any,
+) -> None:
+    """Ids ending below the share's cut are read; a failing trace outside it comes whole."""
+    inside, outside, failing = 0x10, 0xC000_0000, 0xD000_0000
+    store.offer_spans(
+        _trace_at(inside, 61_000)
+        + _trace_at(outside, 62_000)
+        + _trace_at(failing, 63_000, error=True)
+    )
+    store.flush()
+    found = store.traces_in_window(*WINDOW, share=0.5)
+    assert ([inside], [failing], 0.5) == (_ids(found.traces), _ids(found.failing), found.share)
+    assert 2 == len(found.failing[0])
+    assert [inside, outside, failing] == _ids(store.traces_in_window(*WINDOW).traces)
+
+
+def test_window_logs_include_those_without_a_trace_and_every_warning(store: Any) -> None:
+    """A share keeps logs of traces in it, warnings of any trace; all without a share."""
+    records = [
+        replace(_log(0x10, 61_000), body="in the share"),
+        replace(_log(0xC000_0000, 62_000), body="outside the share"),
+        replace(_log(0xC000_0001, 63_000), body="a warning", severity_number=13),
+        replace(_log(0, 64_000), body="no trace", trace_id=None),
+        replace(_log(0x10, 130_000), body="after the window"),
+    ]
+    store.offer_logs(records)
+    store.flush()
+    everything = store.logs_in_window(*WINDOW)
+    assert ["in the share", "outside the share", "a warning", "no trace"] == [
+        r.body for r in everything
+    ]
+    assert [None] == [r.trace_id for r in everything if r.body == "no trace"]
+    shared = [r.body for r in store.logs_in_window(*WINDOW, share=0.5)]
+    assert ["in the share", "a warning"] == [b for b in shared if b != "no trace"]
+    assert ["a warning"] == [r.body for r in store.logs_in_window(*WINDOW, share=0.0)]
+
+
 @pytest.mark.postgres
 def test_postgres_writer_reconnects_after_losing_its_connection(postgres: Any) -> None:
     """Spans accepted while the connection is gone are written once it is back, not dropped."""

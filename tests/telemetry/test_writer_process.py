@@ -15,6 +15,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from interlock.errors import UserInputError
 from interlock.telemetry import TelemetrySettings
+from interlock.telemetry.aggregates import span_keys
 from interlock.telemetry.otlp import decode_trace_rows_protobuf, decode_traces_protobuf
 from interlock.telemetry.row_codec import span_rows
 
@@ -45,9 +46,39 @@ def test_rows_decoder_gives_the_rows_of_the_span_decoder(
     body = request.SerializeToString()
     spans = decode_traces_protobuf(body)
     rows = decode_trace_rows_protobuf(body)
-    assert list(span_rows(spans.items)) == rows.items
+    assert list(span_rows(spans.items)) == [row for row, _ in rows.items]
     assert (spans.rejected, spans.messages) == (rows.rejected, rows.messages)
-    assert {"http.route": "/a", "retries": 2, "cached": True} == json.loads(rows.items[0][11])
+    assert {"http.route": "/a", "retries": 2, "cached": True} == json.loads(rows.items[0][0][11])
+
+
+def test_rows_decoder_computes_the_aggregate_keys_of_the_span_decoder(
+    trace_request: Callable[..., Any],
+) -> None:
+    """The keys sent to the writer process are those the aggregator computes from a `Span`."""
+    request = trace_request(
+        [
+            {"name": "GET", "kind": 2, "attributes": {"url.path": "/orders/17"}},
+            {
+                "name": "SELECT orders",
+                "kind": 3,
+                "attributes": {
+                    "db.system": "postgresql",
+                    "db.name": "orders",
+                    "db.statement": "SELECT id FROM orders WHERE id = 42",
+                },
+            },
+            {"name": "send", "kind": 4, "attributes": {"messaging.system": "kafka"}},
+            {"name": "GET /stock", "kind": 3, "attributes": {"server.address": "inventory"}},
+        ]
+    )
+    body = request.SerializeToString()
+    spans = decode_traces_protobuf(body).items
+    keys = [keys for _, keys in decode_trace_rows_protobuf(body).items]
+    assert [span_keys(s.name, s.kind, s.attributes) for s in spans] == keys
+    _, sql, called, _, _ = keys[1]
+    assert ("GET /orders/{id}", "orders") == (keys[0][0], called)
+    assert sql is not None and "SELECT id FROM orders WHERE id = $1" == sql[1]
+    assert [("kafka", "queue"), ("inventory", "service")] == [k[3:] for k in keys[2:]]
 
 
 def test_process_writer_stores_what_the_writer_thread_stores(

@@ -131,7 +131,7 @@ def test_the_live_map_shows_the_observed_edges(chromium_browser: Any, shop_serve
         page.screenshot(path=str(ARTIFACTS / "traces-red.png"), full_page=True)
 
         page.goto(f"{shop_server}/rca?since=15m")
-        first = page.locator("table.rca-services tbody tr").first
+        first = page.locator("table.rca-ranking tbody tr").first
         assert "payments" in first.inner_text()
         page.screenshot(path=str(ARTIFACTS / "traces-rca.png"), full_page=True)
     finally:

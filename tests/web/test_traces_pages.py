@@ -271,3 +271,108 @@ def test_a_malformed_rca_window_is_a_400(client: httpx.Client) -> None:
     )
     assert 400 == answer.status_code
     assert "expected the end after the start" in answer.json()["detail"]
+
+
+def test_the_rca_ranking_links_each_suspect_and_explains_its_score(traced: httpx.Client) -> None:
+    """Each suspect links its traces in the window, its RED page, its log templates and an
+    example; only suspects with a score are listed; the score is explained."""
+    data = traced.get("/api/rca", params={"since": "15m"}).json()
+    assert all(s["score"] > 0 for s in data["ranking"])
+    top = data["ranking"][0]
+    assert ("payments", "service") == (top["name"], top["kind"])
+    links = top["links"]
+    assert links["traces"].startswith("/traces?service=payments&start=")
+    assert ("/services/payments/red", f"/traces/{TRACE_FAILED}") == (
+        links["red"],
+        links["example_trace"],
+    )
+    assert links["logs"].startswith("/services/payments/logs?start=")
+    found = traced.get("/api" + links["traces"]).json()["traces"]
+    assert [TRACE_FAILED, TRACE_OK] == [t["trace_id"] for t in found]  # both reach payments
+    page = traced.get("/rca?since=15m").text
+    assert 'data-suspect="payments"' in page
+    assert 'class="traces-link" href="/traces?service=payments&amp;start=' in page
+    assert 'class="logs-link" href="/services/payments/logs?start=' in page
+    assert "strongest evidence plus a quarter of its next five" in page
+    assert "Window share" in page
+    assert "ochiai" not in page.lower()
+
+
+def test_the_rca_page_says_what_to_do_without_a_baseline(traced: httpx.Client) -> None:
+    """The window before holds nothing: the page says so and how to choose a baseline."""
+    data = traced.get("/api/rca", params={"since": "15m"}).json()
+    assert data["advice"].startswith("No traces in the baseline window")
+    assert "Choose a baseline" in traced.get("/rca?since=15m").text
+    window = data["window"]
+    start = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(window["start_unix_nano"] / 1e9))
+    end = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(window["end_unix_nano"] / 1e9 + 1))
+    given = {"start": start, "end": end, "baseline_start": start, "baseline_end": end}
+    assert traced.get("/api/rca", params=given).json()["advice"] is None
+    lone = traced.get("/api/rca", params={"baseline_start": start})
+    assert (400, "baseline_start and baseline_end go together") == (
+        lone.status_code,
+        lone.json()["detail"],
+    )
+
+
+def _log_records(service: str, records: list[tuple[int, int, str]]) -> dict[str, Any]:
+    """OTLP/JSON logs without a trace: (time, severity number, body) each."""
+    logs = [
+        {"timeUnixNano": str(t), "severityNumber": n, "body": {"stringValue": body}}
+        for t, n, body in records
+    ]
+    resource = {"attributes": _attributes({"service.name": service})}
+    return {"resourceLogs": [{"resource": resource, "scopeLogs": [{"logRecords": logs}]}]}
+
+
+def test_the_log_templates_page_counts_each_template_in_the_window_and_before(
+    client: httpx.Client, app: FastAPI
+) -> None:
+    """Messages that differ in numbers share a template; a new error template comes first."""
+    now = time.time_ns()
+    before, during = now - 20 * 60_000 * MS, now - 60_000 * MS
+    records = [(before + i * MS, 9, f"charge {100 + i} ok") for i in range(3)]
+    records += [(during, 9, "charge 7 ok"), (during + MS, 9, "charge 8 ok")]
+    records += [(during + (2 + i) * MS, 17, f"card {i} declined: limit") for i in range(2)]
+    assert 200 == client.post("/v1/logs", json=_log_records("payments", records)).status_code
+    assert app.state.span_store.flush(timeout=10)
+    data = client.get("/api/services/payments/logs", params={"since": "15m"}).json()
+    assert [("card <*> declined limit", "error", 0, 2, "new"), ("charge <*> ok", "info", 3, 2, "same")] == [
+        (t["template"], t["level"], t["baseline"], t["window"], t["change"])
+        for t in data["templates"]
+    ]  # fmt: skip
+    page = client.get("/services/payments/logs?since=15m")
+    assert 200 == page.status_code
+    assert "<code>card &lt;*&gt; declined limit</code>" in page.text
+    assert 'href="/api/services/payments/logs?since=15m"' in page.text
+
+
+def test_the_red_page_charts_cpu_and_memory_from_the_metrics_intake(
+    client: httpx.Client,
+) -> None:
+    """Gauges sent to /v1/metrics come back per minute on the service's RED page and twin."""
+    now = time.time_ns()
+    points = [(now - m * 60_000 * MS, 0.2 + m / 100) for m in range(1, 4)]
+    gauges = [
+        ("process.cpu.utilization", "1", points),
+        ("process.memory.usage", "By", [(t, 300 * 1024 * 1024.0) for t, _ in points]),
+    ]
+    metrics = [
+        {
+            "name": name,
+            "unit": unit,
+            "gauge": {"dataPoints": [{"timeUnixNano": str(t), "asDouble": v} for t, v in values]},
+        }
+        for name, unit, values in gauges
+    ]
+    resource = {"attributes": _attributes({"service.name": "storefront-web"})}
+    body = {"resourceMetrics": [{"resource": resource, "scopeMetrics": [{"metrics": metrics}]}]}
+    assert 200 == client.post("/v1/metrics", json=body).status_code
+    data = client.get("/api/services/storefront/red", params={"window": "15m"}).json()
+    resources = {r["kind"]: r for r in data["resources"]}
+    assert {"cpu", "memory"} == set(resources)
+    cpu = [p["value"] for p in resources["cpu"]["series"] if p["value"] is not None]
+    assert [0.23, 0.22, 0.21] == pytest.approx(cpu)
+    page = client.get("/services/storefront/red?window=15m").text
+    assert 5 == page.count('class="chart line"')  # rate, errors, duration, CPU, memory
+    assert "CPU %" in page and "MiB" in page

@@ -15,13 +15,17 @@ from rich.table import Table
 from interlock.cli.output import Format, console, print_json
 from interlock.errors import UserInputError
 from interlock.telemetry import (
+    OPERATION_HELP,
+    SCORE_HELP,
     TraceDiagnosis,
     WindowDiagnosis,
     diagnose_trace,
     diagnose_window,
     format_time,
+    no_baseline_advice,
     parse_duration_s,
     parse_time_unix_nano,
+    suspect_rows,
 )
 
 _NS = 1_000_000_000
@@ -59,7 +63,7 @@ def rca_command(
 ) -> None:
     """Rank the probable root cause of failed or slow traces.
 
-    With --trace: the failing span that no failing child explains, and the critical path ranked by self time against each operation's usual self time. With --since or --start/--end: services and operations ranked by how failures concentrate on them (Ochiai), how often they are a failed trace's own root cause, and their self-time p95 against the baseline. A trace failed when a span has error status or it took over 1.5x the baseline p95 of its root operation.
+    With --trace: the failing span that no failing child explains, and the critical path ranked by self time against each operation's usual self time. With --since or --start/--end: services, databases or third parties and call edges ranked together, each operation's self time, each call's gap before the callee's handler, calls, errors, log templates and resource metrics judged against their own baseline; each suspect with the reasons for its score.
 
     Exit codes: 0 nothing looks wrong (no failed trace in the window, or the trace is healthy), 1 findings (something failed and suspects are ranked), 2 usage or input error (bad time, unknown trace id, no span store).
     """
@@ -106,41 +110,47 @@ def _ms(value: float | None) -> str:
 
 
 def _print_window(d: WindowDiagnosis, limit: int) -> None:
+    share = f"a {d.share:.0%} share by trace id, " if d.share < 1 else ""
     console.print(
         f"window {format_time(d.start_unix_nano)} .. {format_time(d.end_unix_nano)}: "
-        f"{d.traces} trace(s), {d.failed_traces} failed "
+        f"{d.traces} trace(s) read ({share}every failing one), {d.failed_traces} failed "
         f"({d.error_traces} with errors, {d.slow_traces} slow); baseline "
         f"{format_time(d.baseline_start_unix_nano)} .. {format_time(d.baseline_end_unix_nano)}: "
-        f"{d.baseline_traces} healthy trace(s)"
+        f"{d.baseline_traces} trace(s)"
     )
+    advice = no_baseline_advice(d)
+    if advice:
+        console.print(f"[yellow]{escape(advice)}[/]")
     if not d.found and not d.failed_traces:
         console.print("[green]nothing looks wrong[/]: no trace failed or was slow")
         return
-    services = Table("#", "service", "score", "blamed traces", "suspect operations", "examples")
-    for rank, service in enumerate(d.services[:limit], 1):
-        name = escape(service.service)
-        services.add_row(
-            str(rank),
-            f"[bold]{name}[/]" if rank == 1 else name,
-            f"{service.score:.3f}",
-            str(service.blamed_traces),
-            escape(", ".join(service.operations[:3])),
-            "\n".join(service.example_trace_ids[:2]),
+    ranking = Table("#", "suspect", "kind", "score", "why", "example trace")
+    for row in suspect_rows(d)[:limit]:
+        name = escape(row.name)
+        ranking.add_row(
+            str(row.rank),
+            f"[bold]{name}[/]" if row.rank == 1 else name,
+            row.kind_label,
+            f"{row.score:.2f}",
+            escape("\n".join(row.reasons[:2])),
+            row.example_trace_id or "",
         )
-    console.print(services)
+    console.print(ranking)
+    console.print(f"[dim]{escape(SCORE_HELP)}[/]")
     table = Table(
         "#",
         "service",
         "operation",
         "score",
-        "ochiai",
-        "blame",
-        "failed/traces",
+        "window share",
+        "own share",
+        "failed/spans",
         "error spans",
         "self p95 ms (usual)",
         "example trace",
     )
-    for rank, s in enumerate(d.suspects[:limit], 1):
+    operations = [s for s in d.suspects if s.score > 0]
+    for rank, s in enumerate(operations[:limit], 1):
         usual = s.baseline.p95_self_ms if s.baseline else None
         ratio = s.latency_ratio
         latency = f"{_ms(s.self_p95_ms)} ({_ms(usual)})"
@@ -150,15 +160,17 @@ def _print_window(d: WindowDiagnosis, limit: int) -> None:
             str(rank),
             escape(s.service),
             escape(s.operation),
-            f"{s.score:.3f}",
-            f"{s.ochiai:.2f}",
-            f"{s.blamed_traces}/{s.failed_traces}",
+            f"{s.score:.2f}",
+            f"{s.window_share:.0%}",
+            f"{s.own_share:.0%}",
             f"{s.failed_traces}/{s.traces}",
             f"[red]{s.error_spans}[/]" if s.error_spans else "0",
             latency,
             s.example_trace_ids[0] if s.example_trace_ids else "",
         )
-    console.print(table)
+    if operations:
+        console.print(table)
+        console.print(f"[dim]{escape(OPERATION_HELP)}[/]")
 
 
 def _print_trace(d: TraceDiagnosis, limit: int) -> None:

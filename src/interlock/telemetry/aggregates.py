@@ -12,9 +12,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from interlock.telemetry.model import Span, SpanKind
+from interlock.telemetry.model import Span
 from interlock.telemetry.op_names import stable_name
-from interlock.telemetry.row_codec import SpanRecord
+from interlock.telemetry.row_codec import SpanRow
 from interlock.telemetry.sql_fingerprint import fingerprint_sql
 
 LATENCY_BUCKETS_MS: tuple[float, ...] = (
@@ -100,6 +100,39 @@ def peer_name(span: Span) -> str | None:
 
 def _peer(a: Mapping[str, Any]) -> str | None:
     return _first(a, "peer.service", "server.address", "net.peer.name", "http.host")
+
+
+SpanKeys = tuple[str, tuple[str, str, str, str] | None, str | None, str | None, str]
+"""What the aggregates need of a span's name and attributes: its operation name, its SQL as
+`(fingerprint, normalized, database, db system)` or None, the database a CLIENT span calls or
+None, and the peer a call names (or None) with that peer's kind (`service` or `queue`)."""
+SpanRecord = tuple[SpanRow, SpanKeys]
+"""A span as the writer process counts it: its row, and its keys computed where it was decoded."""
+
+
+def span_keys(name: str, kind: int, a: Mapping[str, Any]) -> SpanKeys:
+    """The aggregate keys of one span; the regexes and the SQL parsing of ingest happen here.
+
+    The intake computes them while the attributes are still a dict, so that a writer process
+    counts rows without reading their JSON back.
+    """
+    sql = called = peer = None
+    is_db = "db.system" in a or "db.system.name" in a
+    db = _database(a) if is_db else None
+    if "db.statement" in a or "db.query.text" in a:
+        text = _first(a, "db.query.text", "db.statement")
+        if text is not None:
+            database, system = db if db else ("", "")
+            fingerprint, normalized = fingerprint_sql(text)
+            sql = (fingerprint, normalized, database, system)
+    peer_kind = "service"
+    if kind == 3 or kind == 4:  # CLIENT, PRODUCER
+        if kind == 3 and db is not None:
+            called = db[0]
+        if called is None:
+            queue = _queue(a) if "messaging.system" in a else None
+            peer, peer_kind = (queue, "queue") if queue else (_peer(a), "service")
+    return stable_name(name, a), sql, called, peer, peer_kind
 
 
 @dataclass
@@ -210,57 +243,50 @@ class Aggregator:
         count = self._count
         for s in spans:
             count(
-                s.service, s.name, s.start_unix_nano, s.end_unix_nano, s.status_code == 2,
-                s.kind, s.span_id, s.parent_span_id, s.attributes, now,
+                s.service, s.start_unix_nano, s.end_unix_nano, s.status_code == 2, s.kind,
+                s.span_id, s.parent_span_id, span_keys(s.name, s.kind, s.attributes), now,
             )  # fmt: skip
         self.expire(now)
 
     def add_records(self, records: Iterable[SpanRecord], now: float | None = None) -> None:
-        """Count spans given as `(row, attributes)` records (`span_records_of_rows`)."""
+        """Count spans given as `(row, keys)` records (`span_keys` computed at decoding)."""
         now = time.monotonic() if now is None else now
         count = self._count
-        for row, attributes in records:
-            # row columns: 1 span_id, 2 parent, 3 service, 4 name, 5 kind, 6 start, 7 end, 9 status
-            count(
-                row[3], row[4], row[6], row[7], row[9] == 2, row[5], row[1], row[2], attributes, now
-            )
+        for row, keys in records:
+            # row columns: 1 span_id, 2 parent, 3 service, 5 kind, 6 start, 7 end, 9 status
+            count(row[3], row[6], row[7], row[9] == 2, row[5], row[1], row[2], keys, now)
         self.expire(now)
 
     def _count(
         self,
         service: str,
-        name: str,
         start: int,
         end: int,
         error: bool,
         kind: int,
         span_id: str,
         parent_id: str | None,
-        attributes: Mapping[str, Any],
+        keys: SpanKeys,
         now: float,
     ) -> None:
         minute = start // _NS_PER_MINUTE * 60
         ms = (end - start) / 1_000_000 if end > start else 0.0
+        operation, sql, called, peer, peer_kind = keys
         # a span without a route counts under method + templated path, never one name per id
-        key = (service, stable_name(name, attributes), minute)
+        key = (service, operation, minute)
         counts = self._delta.operations.get(key)
         if counts is None:
             counts = self._delta.operations[key] = Counts()
         counts.add(ms, error)
-        if "db.statement" in attributes or "db.query.text" in attributes:
-            self._fingerprint(service, start, attributes)
+        if sql is not None:
+            self._fingerprint(service, start, sql)
         if kind == 3 or kind == 4:  # CLIENT, PRODUCER
-            self._caller(service, kind, span_id, attributes, minute, ms, error, now)
+            self._caller(service, span_id, called, peer, peer_kind, minute, ms, error, now)
         elif (kind == 2 or kind == 5) and parent_id:  # SERVER, CONSUMER
             self._callee(service, parent_id, error, now)
 
-    def _fingerprint(self, service: str, start: int, attributes: Mapping[str, Any]) -> None:
-        sql = _first(attributes, "db.query.text", "db.statement")
-        if sql is None:
-            return
-        db = _database(attributes)
-        database, system = db if db else ("", "")
-        fingerprint, normalized = fingerprint_sql(sql)
+    def _fingerprint(self, service: str, start: int, sql: tuple[str, str, str, str]) -> None:
+        fingerprint, normalized, database, system = sql
         entry = self._delta.fingerprints.get((service, fingerprint))
         if entry is None:
             entry = FingerprintCount(system, database, normalized, 0, start, 0)
@@ -272,26 +298,23 @@ class Aggregator:
     def _caller(
         self,
         service: str,
-        kind: int,
         span_id: str,
-        a: Mapping[str, Any],
+        called: str | None,
+        peer: str | None,
+        peer_kind: str,
         minute: int,
         ms: float,
         error: bool,
         now: float,
     ) -> None:
-        is_db = kind == SpanKind.CLIENT and ("db.system" in a or "db.system.name" in a)
-        database = _database(a) if is_db else None
-        if database is not None:  # databases send no spans: the edge is known right away
-            self._edge(service, database[0], "database", minute, ms, error)
+        if called is not None:  # databases send no spans: the edge is known right away
+            self._edge(service, called, "database", minute, ms, error)
             return
         callee = self._orphans.pop(span_id, None)
         if callee is not None:
             if callee[0] != service:
                 self._edge(service, callee[0], "service", minute, ms, error or callee[1])
             return
-        queue = _queue(a) if "messaging.system" in a else None
-        peer, peer_kind = (queue, "queue") if queue else (_peer(a), "service")
         self._open[span_id] = _Call(service, minute, ms, error, peer, peer_kind, now)
 
     def _callee(self, service: str, parent_id: str, error: bool, now: float) -> None:

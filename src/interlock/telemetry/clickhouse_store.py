@@ -46,6 +46,16 @@ from interlock.telemetry.store import (
     QueryFingerprint,
     TraceQuery,
     TraceSummary,
+    WindowTraces,
+)
+from interlock.telemetry.window_sample import (
+    SLACK_NS,
+    UNTRACED_MODULUS,
+    WARNING,
+    group_window,
+    id_threshold,
+    untraced_cut,
+    whole_traces,
 )
 
 _NS = 1_000_000_000
@@ -238,6 +248,58 @@ class ClickHouseSpanStore(QueuedSpanStore[ClickHouseConnection]):
             OperationStats(r[0], r[1], r[2], r[3], r[4], float(r[5]), tuple(r[6])) for r in rows
         ]
 
+    def span_count(self, start_unix_nano: int, end_unix_nano: int) -> int:
+        """How many spans start in `[start, end)`."""
+        rows = self._conn.rows(
+            f"SELECT count() FROM {self.db}.otel_traces WHERE {_between(start_unix_nano, end_unix_nano)}"
+        )
+        return int(rows[0][0]) if rows else 0
+
+    def traces_in_window(
+        self, start_unix_nano: int, end_unix_nano: int, share: float = 1.0
+    ) -> WindowTraces:
+        """The traces that start in `[start, end)`, a `share` of them by trace id, and the
+        failing ones outside it (see `window_sample`)."""
+        threshold = id_threshold(share)
+        where = _between(start_unix_nano - SLACK_NS, end_unix_nano + SLACK_NS)
+        table = f"{self.db}.otel_traces"
+        sample = (
+            ""
+            if threshold is None
+            else (f" AND (substring(TraceId, 25, 8) < {quote(threshold)} OR {IS_ERROR})")
+        )
+        rows = self._conn.rows(f"{SPAN_SELECT} FROM {table} WHERE {where}{sample}")
+        traces, failing_ids = group_window(
+            map(span_of, rows), start_unix_nano, end_unix_nano, threshold
+        )
+        failing: list[list[Span]] = []
+        if failing_ids:
+            ids = ", ".join(quote(t) for t in failing_ids)
+            found = self._conn.rows(
+                f"{SPAN_SELECT} FROM {table} WHERE {where} AND TraceId IN ({ids})"
+            )
+            failing = whole_traces(map(span_of, found), start_unix_nano, end_unix_nano)
+        return WindowTraces(traces, failing, min(1.0, share))
+
+    def logs_in_window(
+        self, start_unix_nano: int, end_unix_nano: int, share: float = 1.0, limit: int = 200_000
+    ) -> list[LogRecord]:
+        """Log records in `[start, end)` by time, with or without a trace: a `share` of them
+        (by trace id, or by time when they have none) and every warning or error."""
+        threshold = id_threshold(share)
+        where = _between(start_unix_nano, end_unix_nano)
+        if threshold is not None:
+            where += (
+                f" AND (SeverityNumber >= {WARNING} OR (TraceId != '' AND "
+                f"substring(TraceId, 25, 8) < {quote(threshold)}) OR (TraceId = '' AND "
+                f"toUnixTimestamp64Nano(Timestamp) % {UNTRACED_MODULUS} < {untraced_cut(share)}))"
+            )
+        rows = self._conn.rows(
+            f"{LOG_SELECT} FROM {self.db}.otel_logs WHERE {where} ORDER BY Timestamp "
+            f"LIMIT {int(limit)}"
+        )
+        return [log_of(row) for row in rows]
+
     def query_fingerprints(self, service: str | None = None) -> list[QueryFingerprint]:
         """The normalized SQL each service runs, most frequent first.
 
@@ -261,6 +323,13 @@ class ClickHouseSpanStore(QueuedSpanStore[ClickHouseConnection]):
             for (svc, fp), e in merged.items()
         ]
         return sorted(found, key=lambda f: (f.service, -f.count))
+
+
+def _between(start_unix_nano: int, end_unix_nano: int) -> str:
+    return (
+        f"Timestamp >= fromUnixTimestamp64Nano({int(start_unix_nano)}) "
+        f"AND Timestamp < fromUnixTimestamp64Nano({int(end_unix_nano)})"
+    )
 
 
 def _search_filter(query: TraceQuery) -> str:

@@ -17,8 +17,9 @@ from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from interlock.errors import UserInputError
+from interlock.telemetry.aggregates import SpanRecord, span_keys
 from interlock.telemetry.model import LogRecord, Span, SpanEvent, SpanKind, StatusCode
-from interlock.telemetry.row_codec import SpanRow, dumps
+from interlock.telemetry.row_codec import dumps
 
 UNKNOWN_SERVICE = "unknown_service"
 _INVALID_ARGUMENT = 3  # google.rpc.Code.INVALID_ARGUMENT
@@ -179,16 +180,17 @@ def decode_traces_protobuf(body: bytes, attribute_limit: int = 8192) -> Decoded[
     return out
 
 
-def decode_trace_rows_protobuf(body: bytes, attribute_limit: int = 8192) -> Decoded[SpanRow]:
+def decode_trace_rows_protobuf(body: bytes, attribute_limit: int = 8192) -> Decoded[SpanRecord]:
     """Decode an `ExportTraceServiceRequest` straight into span rows, for a writer process.
 
     The same validation and rejections as `decode_traces_protobuf`, without building `Span`
-    objects: each item is the row the store inserts, attributes already JSON.
+    objects: each item is the row the store inserts, attributes already JSON, with the span's
+    aggregate keys (`span_keys`), so that the writer never reads the JSON back.
     """
     request = _parse_pb(
         trace_service_pb2.ExportTraceServiceRequest(), body, "ExportTraceServiceRequest"
     )
-    out: Decoded[SpanRow] = Decoded()
+    out: Decoded[SpanRecord] = Decoded()
     items = out.items
     for r, resource_spans in enumerate(request.resource_spans):
         resource = _pb_attributes(resource_spans.resource.attributes, attribute_limit)
@@ -203,7 +205,8 @@ def decode_trace_rows_protobuf(body: bytes, attribute_limit: int = 8192) -> Deco
                     problem = _id_problem(trace_id, span_id, parent)
                     out.reject(f"resource_spans[{r}].scope_spans[{s}].spans[{i}]: {problem}")
                     continue
-                kind, status = pb.kind, pb.status
+                kind, status, name = pb.kind, pb.status, pb.name
+                kind = kind if 0 <= kind <= 5 else 0
                 code = status.code
                 start, end = pb.start_time_unix_nano, pb.end_time_unix_nano
                 attributes = _pb_attributes(pb.attributes, attribute_limit)
@@ -223,11 +226,11 @@ def decode_trace_rows_protobuf(body: bytes, attribute_limit: int = 8192) -> Deco
                 )
                 row = (
                     trace_id.hex(), span_id.hex(), parent.hex() if parent else None, service,
-                    pb.name, kind if 0 <= kind <= 5 else 0, start, end,
+                    name, kind, start, end,
                     end - start if end > start else 0, code if 0 <= code <= 2 else 0,
                     status.message, dumps(attributes), resource_json, events, scope,
                 )  # fmt: skip
-                items.append(row)
+                items.append((row, span_keys(name, kind, attributes)))
     return out
 
 

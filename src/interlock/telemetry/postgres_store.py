@@ -15,7 +15,14 @@ import psycopg
 from interlock.telemetry.aggregates import AggregateDelta
 from interlock.telemetry.model import LogRecord, Span
 from interlock.telemetry.queued_store import QueuedSpanStore
-from interlock.telemetry.row_codec import log_from_row, log_rows, span_from_row, span_rows
+from interlock.telemetry.row_codec import (
+    log_from_row,
+    log_rows,
+    span_from_row,
+    span_rows,
+    window_log_from_row,
+    window_span_from_row,
+)
 from interlock.telemetry.settings import TelemetrySettings
 from interlock.telemetry.sql_filters import (
     POSTGRES,
@@ -29,6 +36,16 @@ from interlock.telemetry.store import (
     QueryFingerprint,
     TraceQuery,
     TraceSummary,
+    WindowTraces,
+)
+from interlock.telemetry.window_sample import (
+    SLACK_NS,
+    UNTRACED_MODULUS,
+    WARNING,
+    group_window,
+    id_threshold,
+    untraced_cut,
+    whole_traces,
 )
 
 SCHEMA = "interlock_telemetry"
@@ -246,6 +263,61 @@ class PostgresSpanStore(QueuedSpanStore[psycopg.Connection[Any]]):
             rows = conn.execute(sql, params).fetchall()
         return [OperationStats(r[0], r[1], r[2], r[3], r[4], r[5], tuple(r[6])) for r in rows]
 
+    def span_count(self, start_unix_nano: int, end_unix_nano: int) -> int:
+        """How many spans start in `[start, end)`."""
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT COUNT(*) FROM spans WHERE start_ns >= %s AND start_ns < %s",
+                (start_unix_nano, end_unix_nano),
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def traces_in_window(
+        self, start_unix_nano: int, end_unix_nano: int, share: float = 1.0
+    ) -> WindowTraces:
+        """The traces that start in `[start, end)`, a `share` of them by trace id, and the
+        failing ones outside it (see `window_sample`)."""
+        threshold = id_threshold(share)
+        where = "start_ns >= %s AND start_ns < %s"
+        params: tuple[Any, ...] = (start_unix_nano - SLACK_NS, end_unix_nano + SLACK_NS)
+        if threshold is not None:
+            where += ' AND (substr(trace_id, 25, 8) COLLATE "C" < %s OR status_code = 2)'
+            params += (threshold,)
+        with self._read() as conn:
+            rows = conn.execute(f"{_WINDOW_SELECT} WHERE {where}", params).fetchall()
+            traces, failing_ids = group_window(
+                map(window_span_from_row, rows), start_unix_nano, end_unix_nano, threshold
+            )
+            found = []
+            if failing_ids:
+                found = conn.execute(
+                    f"{_WINDOW_SELECT} WHERE trace_id = ANY(%s)", (failing_ids,)
+                ).fetchall()
+        failing = whole_traces(map(window_span_from_row, found), start_unix_nano, end_unix_nano)
+        return WindowTraces(traces, failing, min(1.0, share))
+
+    def logs_in_window(
+        self, start_unix_nano: int, end_unix_nano: int, share: float = 1.0, limit: int = 200_000
+    ) -> list[LogRecord]:
+        """Log records in `[start, end)` by time, with or without a trace: a `share` of them
+        (by trace id, or by time when they have none) and every warning or error."""
+        threshold = id_threshold(share)
+        where = "time_ns >= %s AND time_ns < %s"
+        params: tuple[Any, ...] = (start_unix_nano, end_unix_nano)
+        if threshold is not None:
+            traced = "COALESCE(trace_id, '') != ''"
+            where += (
+                f" AND (severity_number >= {WARNING} OR ({traced} AND "
+                'substr(trace_id, 25, 8) COLLATE "C" < %s) OR '
+                f"(NOT {traced} AND time_ns %% {UNTRACED_MODULUS} < %s))"
+            )
+            params += (threshold, untraced_cut(share))
+        with self._read() as conn:
+            rows = conn.execute(
+                f"{_LOG_SELECT} WHERE {where} ORDER BY time_ns LIMIT %s", (*params, limit)
+            ).fetchall()
+        return [window_log_from_row(row) for row in rows]
+
     def query_fingerprints(self, service: str | None = None) -> list[QueryFingerprint]:
         """The normalized SQL each service runs, most frequent first."""
         where, params = ("service = %s", (service,)) if service is not None else ("TRUE", ())
@@ -281,6 +353,10 @@ def _add_arrival_columns(conn: psycopg.Connection[Any]) -> None:
 _SPAN_SELECT = (
     "SELECT trace_id, span_id, parent_span_id, service, name, kind, start_ns, end_ns, duration_ns, "
     "status_code, status_message, attributes::text, resource::text, events::text, scope FROM spans"
+)
+_WINDOW_SELECT = (
+    "SELECT trace_id, span_id, parent_span_id, service, name, kind, start_ns, end_ns, "
+    "status_code, status_message, attributes::text FROM spans"
 )
 _LOG_SELECT = (
     "SELECT time_ns, observed_ns, trace_id, span_id, service, severity_number, severity_text, "

@@ -12,6 +12,7 @@ from pathlib import Path
 from interlock.errors import UserInputError
 from interlock.telemetry.metric_store import MetricStore
 from interlock.telemetry.queries import open_store
+from interlock.telemetry.rca_read import traces_between
 from interlock.telemetry.rca_trace import (
     Baseline,
     OperationBaseline,
@@ -25,7 +26,6 @@ from interlock.telemetry.rca_window import (
     Suspect,
     WindowDiagnosis,
     rca_window,
-    traces_between,
 )
 
 TRACE_BASELINE_S = 3600

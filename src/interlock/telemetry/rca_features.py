@@ -146,3 +146,14 @@ def _count_error(seen: Observations, suspect: str, span: Span, trace_id: str) ->
     operation = operation_name(span) if suspect == span.service else ""
     counts = seen.error_operations.setdefault(suspect, {})
     counts[operation] = counts.get(operation, 0) + 1
+
+
+def merge_errors(into: Observations, other: Observations) -> None:
+    """Add `other`'s error counts (failing traces read apart from a share) to `into`."""
+    into.error_traces += other.error_traces
+    for suspect, count in other.errors.items():
+        into.errors[suspect] = into.errors.get(suspect, 0) + count
+        into.error_examples.setdefault(suspect, []).extend(other.error_examples.get(suspect, []))
+        counts = into.error_operations.setdefault(suspect, {})
+        for operation, n in other.error_operations.get(suspect, {}).items():
+            counts[operation] = counts.get(operation, 0) + n

@@ -12,17 +12,19 @@ from typing import Any
 
 from interlock.telemetry.model import LogRecord, Span
 from interlock.telemetry.rca_evidence import Evidence, trace_evidence, traces_above
-from interlock.telemetry.rca_features import Observations, observe
+from interlock.telemetry.rca_features import Observations, merge_errors, observe
 from interlock.telemetry.rca_logs import log_evidence
 from interlock.telemetry.rca_metrics import MetricSource, metric_evidence
 from interlock.telemetry.rca_rank import RankedSuspect, rank
+from interlock.telemetry.rca_read import (
+    MAX_TRACES,
+    logs_between,
+    read_window,
+    share_for,
+)
 from interlock.telemetry.rca_stats import quantile
 from interlock.telemetry.rca_trace import OperationBaseline
-from interlock.telemetry.store import SpanStore, TraceQuery
-
-MAX_TRACES = 5000
-"""At most this many traces are read from each window (the newest)."""
-MAX_LOGS = 200_000
+from interlock.telemetry.store import SpanStore
 
 EXAMPLES = 3
 
@@ -32,16 +34,15 @@ class Suspect:
     """One `(service, operation)` whose self time shifted from its baseline.
 
     `score` is the shift's score (log2 of the floored quantile ratio weighed by the absolute
-    excess); `deviation` is `1 - 1/ratio`. `ochiai` and `blame` stay in the JSON for readers
-    of the earlier format: the share of the window's anomalous traces it is in, and of its own
-    traces that are anomalous.
+    excess); `deviation` is `1 - 1/ratio`. `window_share` is the share of the window's traces
+    in which it was above its baseline p95 (or failed), `own_share` that of its own spans.
     """
 
     service: str
     operation: str
     score: float
-    ochiai: float
-    blame: float
+    window_share: float
+    own_share: float
     deviation: float
     failed_traces: int  # window traces in which its self time was above its baseline p95
     traces: int  # window spans of this operation
@@ -64,8 +65,8 @@ class Suspect:
             "service": self.service,
             "operation": self.operation,
             "score": round(self.score, 4),
-            "ochiai": round(self.ochiai, 4),
-            "blame": round(self.blame, 4),
+            "window_share": round(self.window_share, 4),
+            "own_share": round(self.own_share, 4),
             "deviation": round(self.deviation, 4),
             "failed_traces": self.failed_traces,
             "traces": self.traces,
@@ -131,6 +132,14 @@ class WindowDiagnosis:
     ranking: list[RankedSuspect] = field(default_factory=list)
     logs: int = 0
     baseline_logs: int = 0
+    share: float = 1.0  # of each window's traces read (by trace id); failing ones all
+    spans: int = 0  # spans that start in the window
+    baseline_spans: int = 0
+
+    @property
+    def has_baseline(self) -> bool:
+        """The baseline window holds traces to compare with."""
+        return self.baseline_traces > 0
 
     @property
     def found(self) -> bool:
@@ -142,14 +151,17 @@ class WindowDiagnosis:
             "window": {
                 "start_unix_nano": self.start_unix_nano,
                 "end_unix_nano": self.end_unix_nano,
+                "spans": self.spans,
                 "logs": self.logs,
             },
             "baseline": {
                 "start_unix_nano": self.baseline_start_unix_nano,
                 "end_unix_nano": self.baseline_end_unix_nano,
+                "spans": self.baseline_spans,
                 "traces": self.baseline_traces,
                 "logs": self.baseline_logs,
             },
+            "share_read": round(self.share, 4),
             "service_filter": self.service,
             "traces": self.traces,
             "failed_traces": self.failed_traces,
@@ -159,44 +171,6 @@ class WindowDiagnosis:
             "services": [s.to_json() for s in self.services],
             "suspects": [s.to_json() for s in self.suspects],
         }
-
-
-def traces_between(
-    store: SpanStore,
-    start_unix_nano: int,
-    end_unix_nano: int,
-    service: str | None = None,
-    limit: int = MAX_TRACES,
-) -> list[list[Span]]:
-    """The traces with a span starting in the window (touching `service`, when given)."""
-    bulk = getattr(store, "traces_in_window", None)
-    if bulk is not None and service is None:
-        found: list[list[Span]] = bulk(start_unix_nano, end_unix_nano, limit)
-        return found
-    summaries = store.search(
-        TraceQuery(
-            service=service,
-            start_unix_nano=start_unix_nano,
-            end_unix_nano=end_unix_nano,
-            limit=limit,
-        )
-    )
-    traces = (store.get_trace(summary.trace_id) for summary in summaries)
-    return [spans for spans in traces if spans]
-
-
-def logs_between(
-    store: SpanStore, start: int, end: int, traces: Sequence[Sequence[Span]]
-) -> list[LogRecord]:
-    """The window's log records: all of them where the store can say, else those of `traces`."""
-    bulk = getattr(store, "logs_in_window", None)
-    if bulk is not None:
-        found: list[LogRecord] = bulk(start, end, MAX_LOGS)
-        return found
-    records: list[LogRecord] = []
-    for spans in traces:
-        records += store.logs_for_trace(spans[0].trace_id)
-    return [r for r in records if start <= r.time_unix_nano < end]
 
 
 def _operation_suspects(
@@ -219,8 +193,8 @@ def _operation_suspects(
                 service=item.suspect,
                 operation=item.operation,
                 score=item.score,
-                ochiai=failed / max(1, window.traces),
-                blame=failed / max(1, len(now)),
+                window_share=failed / max(1, window.traces),
+                own_share=failed / max(1, len(now)),
                 deviation=1 - 1 / ratio if ratio > 1 else 0.0,
                 failed_traces=failed,
                 traces=len(now),
@@ -254,10 +228,17 @@ def diagnose(
     window_logs: Sequence[LogRecord] = (),
     scale: float = 1.0,
     metric_evidence_found: Sequence[Evidence] = (),
+    failing: tuple[Sequence[Sequence[Span]], Sequence[Sequence[Span]]] = ((), ()),
 ) -> Analysis:
-    """The ranking from data already read; `scale` is the window's length over the baseline's."""
+    """The ranking from data already read; `scale` is the window's length over the baseline's.
+
+    `failing` holds failing traces outside the share read (baseline, window): they count for
+    errors only, so that a share of the traffic still sees every error.
+    """
     before, callees = observe(baseline_traces)
+    merge_errors(before, observe(failing[0], callees)[0])
     now, _ = observe(window_traces, callees, keep_tops=True)
+    merge_errors(now, observe(failing[1], callees)[0])
     evidence = trace_evidence(before, now, scale)
     names = before.services | now.services | {c for _, c in before.calls | now.calls.keys()}
     evidence += log_evidence(baseline_logs, window_logs, scale, sorted(names))
@@ -317,18 +298,31 @@ def rca_window(
     calls answered and served, error root causes, log templates and (with `metrics`) resource
     metrics are compared with the baseline window. `slow_margin` is kept for callers of the
     earlier version and no longer used: no trace needs to pass a threshold to be judged.
+
+    About `max_traces` traces are read from the fuller window, the same share of trace ids
+    from both (with the logs of those traces, as much of the logs without a trace, and every
+    failing trace and warning): reading costs the same however much the windows hold.
     """
     del slow_margin
-    baseline_traces = traces_between(store, baseline_start, baseline_end, service, max_traces)
-    window_traces = traces_between(store, start, end, service, max_traces)
-    baseline_logs = logs_between(store, baseline_start, baseline_end, baseline_traces)
-    window_logs = logs_between(store, start, end, window_traces)
+    windows = [(baseline_start, baseline_end), (start, end)]
+    spans = [store.span_count(a, b) for a, b in windows]
+    share = share_for(spans, max_traces)
+    before = read_window(store, baseline_start, baseline_end, share, service)
+    window = read_window(store, start, end, share, service)
+    baseline_logs = logs_between(store, baseline_start, baseline_end, share)
+    window_logs = logs_between(store, start, end, share)
     scale = (end - start) / max(1, baseline_end - baseline_start)
     found_metrics = (
         metric_evidence(metrics, start, end, baseline_start, baseline_end) if metrics else []
     )
     found = diagnose(
-        baseline_traces, window_traces, baseline_logs, window_logs, scale, found_metrics
+        before.traces,
+        window.traces,
+        baseline_logs,
+        window_logs,
+        scale,
+        found_metrics,
+        (before.failing, window.failing),
     )
     anomalous = {t for s in found.ranking for e in s.evidence for t in e.example_trace_ids}
     failed = anomalous | found.slow_trace_ids | found.error_trace_ids
@@ -338,14 +332,17 @@ def rca_window(
         baseline_start_unix_nano=baseline_start,
         baseline_end_unix_nano=baseline_end,
         service=service,
-        traces=len(window_traces),
+        traces=len(window.traces),
         failed_traces=len(failed) if found.ranking else 0,
         error_traces=found.window.error_traces,
         slow_traces=len(found.slow_trace_ids),
-        baseline_traces=len(baseline_traces),
+        baseline_traces=len(before.traces),
         services=_services(found.ranking, found.suspects),
         suspects=found.suspects,
         ranking=found.ranking,
         logs=len(window_logs),
         baseline_logs=len(baseline_logs),
+        share=share,
+        spans=spans[1],
+        baseline_spans=spans[0],
     )

@@ -15,8 +15,6 @@ from interlock.telemetry.model import LogRecord, Span, SpanEvent, SpanKind, Stat
 
 SpanRow = tuple[Any, ...]
 """A `spans` table row: the 15 columns in table order, attributes and resource as JSON."""
-SpanRecord = tuple[SpanRow, dict[str, Any]]
-"""A span as the writer process counts it: its row, and its attributes read back from the row."""
 
 _KINDS = tuple(SpanKind)
 _CODES = tuple(StatusCode)
@@ -52,20 +50,12 @@ def span_rows(spans: Sequence[Span]) -> Iterator[tuple[Any, ...]]:
         )  # fmt: skip
 
 
-def span_records_of_rows(rows: Sequence[SpanRow]) -> list[SpanRecord]:
-    """Rows with their attributes read back, for the aggregates of a writer process.
-
-    Reading the JSON again (~0.4 µs a span) costs less than sending the dicts across.
-    """
-    return [(row, orjson.loads(row[11])) for row in rows]
-
-
-def span_from_record(row: SpanRow, attributes: dict[str, Any]) -> Span:
-    """A light `Span` for the sampler: no resource, events or status message."""
+def span_from_row_for_sampling(row: SpanRow) -> Span:
+    """A light `Span` for the sampler, which reads ids, times and status only: no attributes."""
     return Span(
         trace_id=row[0], span_id=row[1], parent_span_id=row[2], service=row[3], name=row[4],
         kind=_KINDS[row[5]], start_unix_nano=row[6], end_unix_nano=row[7],
-        status_code=_CODES[row[9]], attributes=attributes,
+        status_code=_CODES[row[9]],
     )  # fmt: skip
 
 
@@ -93,4 +83,36 @@ def log_from_row(row: tuple[Any, ...]) -> LogRecord:
         time_unix_nano=row[0], observed_time_unix_nano=row[1], trace_id=row[2], span_id=row[3],
         service=row[4], severity_number=row[5], severity_text=row[6], body=json.loads(row[7]),
         attributes=json.loads(row[8]), resource=json.loads(row[9]), event_name=row[10], scope=row[11],
+    )  # fmt: skip
+
+
+WINDOW_SPAN_COLUMNS = (
+    "trace_id, span_id, parent_span_id, service, name, kind, start_ns, end_ns, status_code, "
+    "status_message, attributes"
+)
+"""The columns root-cause analysis reads: no resource, events or scope."""
+
+
+def _loads(text: str) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:  # an integer beyond 64 bits, which the stdlib reads
+        return json.loads(text)
+
+
+def window_span_from_row(row: tuple[Any, ...]) -> Span:
+    """A `Span` from a row of `WINDOW_SPAN_COLUMNS` (without resource, events and scope)."""
+    return Span(
+        trace_id=row[0], span_id=row[1], parent_span_id=row[2], service=row[3], name=row[4],
+        kind=_KINDS[row[5]], start_unix_nano=row[6], end_unix_nano=row[7],
+        status_code=_CODES[row[8]], status_message=row[9], attributes=_loads(row[10]),
+    )  # fmt: skip
+
+
+def window_log_from_row(row: tuple[Any, ...]) -> LogRecord:
+    """A `LogRecord` from a `logs` row, its resource left out (root-cause analysis reads none)."""
+    return LogRecord(
+        time_unix_nano=row[0], observed_time_unix_nano=row[1], trace_id=row[2], span_id=row[3],
+        service=row[4], severity_number=row[5], severity_text=row[6], body=_loads(row[7]),
+        attributes=_loads(row[8]), event_name=row[10], scope=row[11],
     )  # fmt: skip

@@ -99,6 +99,20 @@ class QueryFingerprint:
     last_seen_unix_nano: int
 
 
+@dataclass(frozen=True)
+class WindowTraces:
+    """The traces whose first span starts in a window, as root-cause analysis reads them.
+
+    `traces` are those whose id falls in the sampled `share` of the id space (all when 1.0);
+    `failing` are traces outside that share with an error span in the window, read whole so
+    that errors are counted completely. Their spans carry no resource and no events.
+    """
+
+    traces: list[list[Span]]
+    failing: list[list[Span]] = field(default_factory=list)
+    share: float = 1.0
+
+
 @dataclass
 class StoreCounters:
     """What a store has taken in since it opened: for health pages and benchmarks."""
@@ -141,6 +155,16 @@ class SpanStore(Protocol):
     ) -> list[OperationStats]: ...
 
     def query_fingerprints(self, service: str | None = None) -> list[QueryFingerprint]: ...
+
+    def span_count(self, start_unix_nano: int, end_unix_nano: int) -> int: ...
+
+    def traces_in_window(
+        self, start_unix_nano: int, end_unix_nano: int, share: float = 1.0
+    ) -> WindowTraces: ...
+
+    def logs_in_window(
+        self, start_unix_nano: int, end_unix_nano: int, share: float = 1.0, limit: int = 200_000
+    ) -> list[LogRecord]: ...
 
     @property
     def counters(self) -> StoreCounters: ...

@@ -6,7 +6,7 @@ The web routes call these with the server's open `SpanStore` and render the resu
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from interlock.catalog import CatalogGraph, NodeKind
@@ -14,12 +14,16 @@ from interlock.errors import UserInputError
 from interlock.telemetry.charts import red_charts_svg, scatter_svg
 from interlock.telemetry.drift import DriftReport, store_drift
 from interlock.telemetry.live_map import live_map_svg
+from interlock.telemetry.log_views import ServiceLogs, service_logs
+from interlock.telemetry.metric_store import MetricStore
 from interlock.telemetry.queries import parse_duration_s
 from interlock.telemetry.rca import default_baseline, format_time, parse_time_unix_nano
 from interlock.telemetry.rca_metrics import MetricSource
+from interlock.telemetry.rca_read import traces_between
 from interlock.telemetry.rca_trace import Baseline, TraceTree, component_of, quantile, rca_trace
-from interlock.telemetry.rca_window import WindowDiagnosis, rca_window, traces_between
+from interlock.telemetry.rca_window import WindowDiagnosis, rca_window
 from interlock.telemetry.red_views import ServiceRed, service_red
+from interlock.telemetry.resource_views import ResourceSeries, resource_charts_svg, resource_series
 from interlock.telemetry.store import SpanStore, TraceQuery, TraceSummary
 from interlock.telemetry.trace_views import SearchForm, UsualFigure, Waterfall, waterfall
 
@@ -151,25 +155,84 @@ def live_map(
 
 @dataclass(frozen=True)
 class RedView:
-    """A catalog service's RED figures (under its telemetry name) and their three charts."""
+    """A catalog service's RED figures (under its telemetry name), their three charts, and
+    its resource metrics (CPU, memory, restarts) with their charts when there are any."""
 
     name: str
     telemetry_name: str
     red: ServiceRed
     charts: list[str]
+    resources: list[ResourceSeries] = field(default_factory=list)
+    resource_charts: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "telemetry_name": self.telemetry_name, **self.red.to_json()}
+        return {
+            "name": self.name,
+            "telemetry_name": self.telemetry_name,
+            **self.red.to_json(),
+            "resources": [r.to_json() for r in self.resources],
+        }
+
+
+def telemetry_name(graph: CatalogGraph, name: str) -> str:
+    """The `service.name` of the catalog service `name` (its own name when not mapped)."""
+    node = graph.get(NodeKind.SERVICE, name)
+    return str(node.attrs.get("telemetry_name") or name) if node else name
 
 
 def service_red_view(
-    store: SpanStore, graph: CatalogGraph, name: str, window: str, now: float | None = None
+    store: SpanStore,
+    graph: CatalogGraph,
+    name: str,
+    window: str,
+    now: float | None = None,
+    metrics: MetricStore | None = None,
 ) -> RedView:
     """RED of the service called `name` in the catalog (or, if not there, in its spans)."""
-    node = graph.get(NodeKind.SERVICE, name)
-    telemetry = str(node.attrs.get("telemetry_name") or name) if node else name
+    telemetry = telemetry_name(graph, name)
     red = service_red(store, telemetry, window, _now_ns(now) / _NS)
-    return RedView(name, telemetry, red, red_charts_svg(red))
+    resources = resource_series(metrics, telemetry, red.start_unix, red.end_unix)
+    return RedView(
+        name, telemetry, red, red_charts_svg(red), resources, resource_charts_svg(resources)
+    )
+
+
+Window = tuple[int, int]
+
+
+def window_bounds(
+    since: str = "15m",
+    start: str = "",
+    end: str = "",
+    baseline_start: str = "",
+    baseline_end: str = "",
+    now: float | None = None,
+) -> tuple[Window, Window]:
+    """The window (`since` before now, or `start`..`end`, RFC 3339) and its baseline (given,
+    or the same length just before), in Unix ns; UserInputError naming the bad field."""
+    end_ns = parse_time_unix_nano(end, "end") if end.strip() else _now_ns(now)
+    if start.strip():
+        start_ns = parse_time_unix_nano(start, "start")
+    else:
+        start_ns = end_ns - int(parse_duration_s(since or "15m") * _NS)
+    if end_ns <= start_ns:
+        raise UserInputError(
+            f"window {format_time(start_ns)} .. {format_time(end_ns)}: expected the end after the start"
+        )
+    if bool(baseline_start.strip()) != bool(baseline_end.strip()):
+        raise UserInputError("baseline_start and baseline_end go together")
+    if not baseline_start.strip():
+        return (start_ns, end_ns), default_baseline(start_ns, end_ns)
+    before = (
+        parse_time_unix_nano(baseline_start, "baseline_start"),
+        parse_time_unix_nano(baseline_end, "baseline_end"),
+    )
+    if before[1] <= before[0]:
+        raise UserInputError(
+            f"baseline {format_time(before[0])} .. {format_time(before[1])}: "
+            "expected the end after the start"
+        )
+    return (start_ns, end_ns), before
 
 
 def window_rca(
@@ -180,24 +243,24 @@ def window_rca(
     service: str = "",
     now: float | None = None,
     metrics: MetricSource | None = None,
+    baseline_start: str = "",
+    baseline_end: str = "",
 ) -> WindowDiagnosis:
-    """RCA of `since` before now, or of `start`..`end` (RFC 3339), against the window before."""
-    end_ns = parse_time_unix_nano(end, "end") if end.strip() else _now_ns(now)
-    if start.strip():
-        start_ns = parse_time_unix_nano(start, "start")
-    else:
-        start_ns = end_ns - int(parse_duration_s(since or "15m") * _NS)
-    if end_ns <= start_ns:
-        raise UserInputError(
-            f"window {format_time(start_ns)} .. {format_time(end_ns)}: expected the end after the start"
-        )
-    baseline_start, baseline_end = default_baseline(start_ns, end_ns)
-    return rca_window(
-        store,
-        start_ns,
-        end_ns,
-        baseline_start,
-        baseline_end,
-        service.strip() or None,
-        metrics=metrics,
-    )
+    """RCA of `since` before now, or of `start`..`end` (RFC 3339), against the window before
+    (or `baseline_start`..`baseline_end`)."""
+    window, baseline = window_bounds(since, start, end, baseline_start, baseline_end, now)
+    return rca_window(store, *window, *baseline, service.strip() or None, metrics=metrics)
+
+
+def service_logs_view(
+    store: SpanStore,
+    graph: CatalogGraph,
+    name: str,
+    since: str = "15m",
+    start: str = "",
+    end: str = "",
+    now: float | None = None,
+) -> ServiceLogs:
+    """The log templates of the service called `name`, in the window against the one before."""
+    window, baseline = window_bounds(since, start, end, now=now)
+    return service_logs(store, name, telemetry_name(graph, name), window, baseline)

@@ -1,6 +1,8 @@
 """The SQLite span store with its writer in a second process, so that ingest uses two cores.
 
-The HTTP process decodes into rows; the writer process counts aggregates, samples and commits.
+The HTTP process decodes into rows and computes each span's aggregate keys (operation name, SQL
+fingerprint, database, peer) while its attributes are still a dict; the writer process counts
+aggregates from those keys, samples and commits.
 """
 
 from __future__ import annotations
@@ -19,14 +21,12 @@ from multiprocessing.sharedctypes import SynchronizedArray
 from pathlib import Path
 from typing import Any
 
-from interlock.telemetry.aggregates import Aggregator
+from interlock.telemetry.aggregates import Aggregator, SpanRecord, span_keys
 from interlock.telemetry.model import LogRecord, Span
 from interlock.telemetry.row_codec import (
-    SpanRecord,
     SpanRow,
     log_rows,
-    span_from_record,
-    span_records_of_rows,
+    span_from_row_for_sampling,
     span_rows,
 )
 from interlock.telemetry.sampling import Sampler
@@ -47,9 +47,9 @@ _POLL_S = 0.005
 _CHECKPOINT_EVERY_S = 1.0
 _COMMIT_EVERY_S = 1.0  # at most this often, unless a batch is full
 
-# one item of the inbox: span rows, log rows, and how many items of the queue bound they hold;
-# None tells the writer to stop
-Item = tuple[list[SpanRow], list[tuple[Any, ...]], int] | None
+# one item of the inbox: span records (row, aggregate keys), log rows, and how many items of the
+# queue bound they hold; None tells the writer to stop
+Item = tuple[list[SpanRecord], list[tuple[Any, ...]], int] | None
 
 
 class SQLiteProcessSpanStore(SQLiteSpanStore):
@@ -86,7 +86,7 @@ class SQLiteProcessSpanStore(SQLiteSpanStore):
                     f"(exit code {self._process.exitcode})"
                 )
 
-    def _put(self, rows: list[SpanRow], logs: list[tuple[Any, ...]]) -> bool:
+    def _put(self, rows: list[SpanRecord], logs: list[tuple[Any, ...]]) -> bool:
         count = len(rows) + len(logs)
         if not count:
             return True
@@ -115,13 +115,14 @@ class SQLiteProcessSpanStore(SQLiteSpanStore):
         self._counters.refused_batches += 1
         return False
 
-    def offer_span_rows(self, rows: Sequence[SpanRow]) -> bool:
-        """Queue spans already turned into rows (`decode_trace_rows_protobuf`)."""
-        return self._put(list(rows), [])
+    def offer_span_rows(self, records: Sequence[SpanRecord]) -> bool:
+        """Queue spans already turned into records (`decode_trace_rows_protobuf`)."""
+        return self._put(list(records), [])
 
     def offer_spans(self, spans: Sequence[Span]) -> bool:
         """Queue `spans` for writing; False (nothing queued) when the queue is full."""
-        return self._put(list(span_rows(spans)), [])
+        keys = (span_keys(s.name, s.kind, s.attributes) for s in spans)
+        return self._put(list(zip(span_rows(spans), keys, strict=True)), [])
 
     def offer_logs(self, logs: Sequence[LogRecord]) -> bool:
         """Queue `logs` for writing; False (nothing queued) when the queue is full."""
@@ -194,7 +195,7 @@ def write_forever(
         if time.monotonic() >= next_housekeeping:
             next_housekeeping = time.monotonic() + _HOUSEKEEPING_EVERY_S
             writer.housekeeping()
-        rows: list[SpanRow] = []
+        rows: list[SpanRecord] = []
         logs: list[tuple[Any, ...]] = []
         taken = 0
         try:
@@ -249,14 +250,13 @@ class _Writer:
         except Exception as error:  # busy or broken: the next round tries again
             log.warning("span store housekeeping skipped: %s", error)
 
-    def write(self, rows: list[SpanRow], logs: list[tuple[Any, ...]], *, last: bool) -> None:
+    def write(self, records: list[SpanRecord], logs: list[tuple[Any, ...]], *, last: bool) -> None:
         """Count every span, keep the sampled ones, commit them with logs and aggregates."""
-        records = span_records_of_rows(rows)
         self.aggregator.add_records(records)  # also settles calls whose callee never answered
         if last:
             self.aggregator.expire(everything=True)  # callees never seen: edges to their peers
         delta = self.aggregator.drain()
-        rows = self._sample(rows, records)
+        rows = self._sample([row for row, _ in records])
         if not (rows or logs or delta):
             return
         while True:
@@ -274,10 +274,10 @@ class _Writer:
             self.shared[_SPANS_STORED] += len(rows)
             self.shared[_LOGS_STORED] += len(logs)
 
-    def _sample(self, rows: list[SpanRow], records: list[SpanRecord]) -> list[SpanRow]:
+    def _sample(self, rows: list[SpanRow]) -> list[SpanRow]:
         if self.sampler.rate >= 1.0:
             return rows
-        spans = [span_from_record(row, attributes) for row, attributes in records]
+        spans = [span_from_row_for_sampling(row) for row in rows]
         kept = {id(span) for span in self.sampler.select(spans)}
         return [row for span, row in zip(spans, rows, strict=True) if id(span) in kept]
 

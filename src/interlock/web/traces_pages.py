@@ -11,6 +11,8 @@ from starlette.responses import Response
 
 from interlock.errors import UserInputError
 from interlock.telemetry import (
+    OPERATION_HELP,
+    SCORE_HELP,
     WINDOWS,
     MetricStore,
     SearchForm,
@@ -19,7 +21,11 @@ from interlock.telemetry import (
     format_ms,
     format_time,
     live_map,
+    no_baseline_advice,
+    rca_view_json,
+    service_logs_view,
     service_red_view,
+    suspect_rows,
     trace_search,
     trace_waterfall,
     window_rca,
@@ -121,10 +127,30 @@ def red_json(
     window: str = "15m",
     store: SpanStore = Depends(span_store),
     loaded: LoadedCatalog = Depends(loaded_catalog),
+    metrics: MetricStore | None = Depends(metric_store),
 ) -> dict[str, Any]:
-    """Rate, errors and p50/p95/p99 per minute for a service (`window` 15m, 1h or 6h)."""
+    """Rate, errors and p50/p95/p99 per minute for a service (`window` 15m, 1h or 6h), and its
+    resource metrics (CPU, memory, restarts) per minute."""
     try:
-        return service_red_view(store, loaded.catalog.graph, name, window).to_json()
+        return service_red_view(
+            store, loaded.catalog.graph, name, window, metrics=metrics
+        ).to_json()
+    except UserInputError as error:
+        raise _problem(error) from None
+
+
+@router.get("/api/services/{name}/logs", tags=["telemetry"])
+def service_logs_json(
+    name: str,
+    since: str = "15m",
+    start: str = "",
+    end: str = "",
+    store: SpanStore = Depends(span_store),
+    loaded: LoadedCatalog = Depends(loaded_catalog),
+) -> dict[str, Any]:
+    """A service's log templates with their counts in the window and in the window before."""
+    try:
+        return service_logs_view(store, loaded.catalog.graph, name, since, start, end).to_json()
     except UserInputError as error:
         raise _problem(error) from None
 
@@ -135,14 +161,20 @@ def rca_json(
     start: str = "",
     end: str = "",
     service: str = "",
+    baseline_start: str = "",
+    baseline_end: str = "",
     store: SpanStore = Depends(span_store),
     metrics: MetricStore | None = Depends(metric_store),
 ) -> dict[str, Any]:
-    """Suspect services and operations of a window ranked against the window before it."""
+    """Suspect services, dependencies and edges of a window ranked against its baseline (the
+    window before, or `baseline_start`..`baseline_end`), each with its links."""
     try:
-        return window_rca(store, since, start, end, service, metrics=metrics).to_json()
+        found = window_rca(
+            store, since, start, end, service, None, metrics, baseline_start, baseline_end
+        )
     except UserInputError as error:
         raise _problem(error) from None
+    return rca_view_json(found)
 
 
 @router.get("/traces", include_in_schema=False)
@@ -215,9 +247,10 @@ def red_page(
     window: str = "15m",
     store: SpanStore = Depends(span_store),
     loaded: LoadedCatalog = Depends(loaded_catalog),
+    metrics: MetricStore | None = Depends(metric_store),
 ) -> Response:
     try:
-        view = service_red_view(store, loaded.catalog.graph, name, window)
+        view = service_red_view(store, loaded.catalog.graph, name, window, metrics=metrics)
     except UserInputError as error:
         return _error_page(request, error, f"{name}: RED")
     return _render(
@@ -226,8 +259,29 @@ def red_page(
         active="services",
         title=f"{name}: RED",
         view=view,
-        charts=[Markup(svg) for svg in view.charts],
+        charts=[Markup(svg) for svg in view.charts],  # drawn by Interlock, every text escaped
+        resource_charts=[Markup(svg) for svg in view.resource_charts],
+        metrics_kept=metrics is not None,
         windows=list(WINDOWS),
+    )
+
+
+@router.get("/services/{name}/logs", include_in_schema=False)
+def service_logs_page(
+    name: str,
+    request: Request,
+    since: str = "15m",
+    start: str = "",
+    end: str = "",
+    store: SpanStore = Depends(span_store),
+    loaded: LoadedCatalog = Depends(loaded_catalog),
+) -> Response:
+    try:
+        view = service_logs_view(store, loaded.catalog.graph, name, since, start, end)
+    except UserInputError as error:
+        return _error_page(request, error, f"{name}: logs")
+    return _render(
+        request, "service_logs.html", active="services", title=f"{name}: logs", view=view
     )
 
 
@@ -238,11 +292,15 @@ def rca_page(
     start: str = "",
     end: str = "",
     service: str = "",
+    baseline_start: str = "",
+    baseline_end: str = "",
     store: SpanStore = Depends(span_store),
     metrics: MetricStore | None = Depends(metric_store),
 ) -> Response:
     try:
-        diagnosis = window_rca(store, since, start, end, service, metrics=metrics)
+        diagnosis = window_rca(
+            store, since, start, end, service, None, metrics, baseline_start, baseline_end
+        )
     except UserInputError as error:
         return _error_page(request, error, "Root cause")
     return _render(
@@ -251,8 +309,14 @@ def rca_page(
         active="traces",
         title="Root cause",
         diagnosis=diagnosis,
+        rows=suspect_rows(diagnosis),
+        advice=no_baseline_advice(diagnosis),
+        score_help=SCORE_HELP,
+        operation_help=OPERATION_HELP,
         since=since,
         start=start,
         end=end,
         service=service,
+        baseline_start=baseline_start,
+        baseline_end=baseline_end,
     )
