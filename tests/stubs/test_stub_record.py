@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -26,6 +29,7 @@ from interlock.stubs import RecordingServer, StubServer
 pytestmark = pytest.mark.server
 
 SECRET = "Bearer s3cr3t-token"
+INTERLOCK = str(Path(sys.executable).parent / "interlock")
 
 
 @pytest.fixture
@@ -129,3 +133,38 @@ def test_recording_replays_as_a_stub(
     refused = httpx.post(f"{url}/orders", json={"item": "pen"})
     assert 404 == refused.status_code
     assert "authorization" in json.dumps(refused.json()["closest"][0]["mismatches"]).lower()
+
+
+def test_sigterm_stops_the_recorder_and_writes_the_pact(
+    stub_real_orders: str, tmp_path: Path
+) -> None:
+    """`kill` (SIGTERM) ends `stub record` as Ctrl-C does: the pact is written, exit 0."""
+    port = free_port()
+    recorder = subprocess.Popen(
+        [
+            INTERLOCK,
+            "stub",
+            "record",
+            "--target",
+            stub_real_orders,
+            "--port",
+            str(port),
+            "--out",
+            str(tmp_path / "rec"),
+            "--provider",
+            "orders",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for_port(port)
+        assert 200 == httpx.get(f"http://127.0.0.1:{port}/orders/7").status_code
+        recorder.send_signal(signal.SIGTERM)
+        output, _ = recorder.communicate(timeout=30)
+    finally:
+        if recorder.poll() is None:
+            recorder.kill()
+    assert 0 == recorder.returncode, output
+    written = load_pact(tmp_path / "rec" / "recorded-consumer-orders.json")
+    assert 1 == len(written.interactions)

@@ -17,6 +17,7 @@ import uvicorn
 import yaml
 
 from interlock.errors import UserInputError
+from interlock.processes import sigterm_as_interrupt
 from interlock.stubs.http_faults import parse_fault
 from interlock.stubs.http_server import HttpServer
 from interlock.stubs.recorder import RecordingProxy
@@ -185,8 +186,12 @@ class RecordingServer:
             await self.proxy.aclose()
 
     def serve(self) -> Path:
-        """Record until Ctrl-C, then write the pact; returns its path."""
-        with contextlib.suppress(KeyboardInterrupt):
+        """Record until Ctrl-C or SIGTERM, then write the pact; returns its path.
+
+        uvicorn re-raises the signal that stopped it once it has shut down: SIGTERM must
+        then interrupt like Ctrl-C, or it would end the process before the pact is written.
+        """
+        with sigterm_as_interrupt(), contextlib.suppress(KeyboardInterrupt):
             asyncio.run(self._serve())
         return self.finish()
 
