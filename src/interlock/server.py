@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from interlock import __version__
-from interlock.broker import mount_broker
+from interlock.broker import catalog_owners, mount_broker
 from interlock.catalog import catalog_summary, load_catalog
 from interlock.contracts import index_contracts
 from interlock.errors import UserInputError
@@ -108,6 +108,8 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:
         try:
             app.state.engine = engine
             app.state.catalog = await run_in_threadpool(load_state, settings, engine)
+            # the broker's webhooks and change pages name the teams that own each side
+            app.state.broker_owners = catalog_owners(app.state.catalog.catalog.graph)
             yield
         finally:
             engine.dispose()

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 
 from interlock.ports import free_port, wait_for_port
 from interlock.server import create_app
@@ -46,9 +46,10 @@ class RunningBroker:
 
 @contextmanager
 def serve_broker(folder: Path) -> Iterator[RunningBroker]:
-    """A real server on a free port with an empty store under `folder`; stopped on exit."""
+    """A real server on a free port with an empty store under `folder` (and the catalog in
+    `folder/catalog`, empty unless the test wrote one); stopped on exit."""
     catalog = folder / "catalog"
-    catalog.mkdir()
+    catalog.mkdir(exist_ok=True)
     port = free_port()
     settings = load_settings(
         catalog_dir=catalog, data_dir=folder / "data", port=port, environ={}, cwd=folder
@@ -141,6 +142,44 @@ def order_provider() -> Iterator[str]:
     try:
         wait_for_port(port)
         yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+class Receiver:
+    """A webhook receiver on 127.0.0.1 that answers 500 to its first `failures` calls."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.calls: list[dict[str, Any]] = []
+        self.url = ""
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.post("/hook")
+        async def hook(request: Request) -> Response:
+            body = json.loads(await request.body())
+            self.calls.append({"body": body, "headers": dict(request.headers)})
+            return Response(status_code=500 if len(self.calls) <= self.failures else 200)
+
+        return app
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A receiver that fails once, then succeeds."""
+    found = Receiver(failures=1)
+    port = free_port()
+    config = uvicorn.Config(found.app(), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        wait_for_port(port)
+        found.url = f"http://127.0.0.1:{port}/hook"
+        yield found
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,53 +13,11 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI, Request, Response
 
-from interlock.ports import free_port, wait_for_port
-
-from .conftest import RunningBroker, serve_broker
+from .conftest import Receiver, RunningBroker, serve_broker
 
 PACT = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "pact"
 pytestmark = pytest.mark.server
-
-
-class Receiver:
-    """A webhook receiver on 127.0.0.1 that answers 500 to its first `failures` calls."""
-
-    def __init__(self, failures: int) -> None:
-        self.failures = failures
-        self.calls: list[dict[str, Any]] = []
-        self.url = ""
-
-    def app(self) -> FastAPI:
-        app = FastAPI()
-
-        @app.post("/hook")
-        async def hook(request: Request) -> Response:
-            body = json.loads(await request.body())
-            self.calls.append({"body": body, "headers": dict(request.headers)})
-            return Response(status_code=500 if len(self.calls) <= self.failures else 200)
-
-        return app
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    """A receiver that fails once, then succeeds."""
-    found = Receiver(failures=1)
-    port = free_port()
-    config = uvicorn.Config(found.app(), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        wait_for_port(port)
-        found.url = f"http://127.0.0.1:{port}/hook"
-        yield found
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture

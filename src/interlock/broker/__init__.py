@@ -6,6 +6,12 @@ The public surface is listed in `__all__`; other packages import only these name
 
 from interlock.broker.access import ForbiddenError, UnauthorizedError
 from interlock.broker.audit import AuditEntry, audit_trail
+from interlock.broker.changes import (
+    ContractChange,
+    InteractionChanges,
+    catalog_owners,
+    contract_changes_view,
+)
 from interlock.broker.client import BrokerClient, BrokerPact
 from interlock.broker.config import BrokerSettings
 from interlock.broker.dashboard import (
@@ -36,8 +42,10 @@ __all__ = [
     "BrokerPact",
     "BrokerSettings",
     "ConflictError",
+    "ContractChange",
     "ForbiddenError",
     "Ignore",
+    "InteractionChanges",
     "MatrixQuery",
     "MatrixResult",
     "MatrixRow",
@@ -51,6 +59,8 @@ __all__ = [
     "audit_trail",
     "broker_router",
     "can_i_deploy_answer",
+    "catalog_owners",
+    "contract_changes_view",
     "create_token",
     "list_tokens",
     "mount_broker",

@@ -35,7 +35,7 @@ from interlock.broker.webhook_events import (
     verification_events,
     wanted_events,
 )
-from interlock.incidents import record_change
+from interlock.incidents import raise_alert, record_change, verification_alert
 
 Params = Iterable[tuple[str, str]]
 Notify = Callable[[list[BrokerEvent]], None]
@@ -136,6 +136,19 @@ def publish_verification(
     """`POST .../pact-version/{sha}/verification-results`."""
     with engine.begin() as connection:
         found = record_verification(connection, provider, consumer, sha, payload)
+        # In the same transaction: a failed result is an alert on the provider (a pass
+        # resolves the pair's alert; the incidents desk drops a pass with nothing firing).
+        raise_alert(
+            connection,
+            verification_alert(
+                consumer=found.consumer,
+                provider=found.provider,
+                provider_version=found.provider_version,
+                success=found.success,
+                verified_at=found.verified_at,
+                build_url=found.build_url,
+            ),
+        )
         events = verification_events(connection, base, found, wanted_events(connection))
     notify(events)
     return hal.verification(base, found)

@@ -21,7 +21,6 @@ from interlock.store.broker_schema import (
     broker_pacticipants,
     broker_versions,
 )
-from interlock.store.schema import change_events
 
 KINDS = ("deployed", "released")
 
@@ -155,8 +154,8 @@ def record_deployment(
     """Record that `version` now runs (or is released) in `environment`.
 
     A deployment replaces the one of the same pacticipant and application instance that was
-    current there; releases accumulate until their support ends. Each deployment is also a
-    `deploy` change event.
+    current there; releases accumulate until their support ends. The caller reports the
+    `deploy` change event once this commits (`interlock.broker.api.record_deployment`).
     """
     if kind not in KINDS:
         raise BrokerError(f"kind: expected one of {', '.join(KINDS)}")
@@ -196,18 +195,6 @@ def record_deployment(
             created_at=moment,
         )
     )
-    if kind == "deployed":
-        connection.execute(
-            insert(change_events).values(
-                occurred_at=moment,
-                kind="deploy",
-                service=pacticipant,
-                environment=target.name,
-                version=version,
-                summary=f"{pacticipant} {version} deployed to {target.name}",
-                attributes={"source": "broker", "deployment": new_uuid},
-            )
-        )
     return require_deployment(connection, new_uuid)
 
 

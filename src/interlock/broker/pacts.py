@@ -116,7 +116,7 @@ def publish_contract(
     if existing is not None and on_conflict == "merge" and specification == "pact":
         data = _merged(json.loads(existing.content), data)
         content = json.dumps(data)
-    content_id, sha = _store_content(connection, data, content, specification)
+    content_id, sha, created = _store_content(connection, data, content, specification)
     moment = now()
     if existing is None:
         get_or_create(
@@ -128,6 +128,7 @@ def publish_contract(
                 "specification": specification,
             },
             {"consumer_id": consumer_id, "content_id": content_id, "created_at": moment},
+            likely_new=True,
         )
     else:
         connection.execute(
@@ -136,9 +137,13 @@ def publish_contract(
             .values(content_id=content_id, created_at=moment)
         )
     # the stored content's text: the first publication of equal content keeps its own form
-    stored = connection.execute(
-        select(broker_contents.c.content).where(broker_contents.c.id == content_id)
-    ).scalar_one()
+    stored = (
+        content
+        if created
+        else connection.execute(
+            select(broker_contents.c.content).where(broker_contents.c.id == content_id)
+        ).scalar_one()
+    )
     return PactRecord(
         consumer, provider, version, version_id, sha, specification, stored, moment, content_id
     )
@@ -146,15 +151,15 @@ def publish_contract(
 
 def _store_content(
     connection: Connection, data: Any, text: str, specification: str
-) -> tuple[int, str]:
+) -> tuple[int, str, bool]:
     sha = content_sha(data)
-    content_id, _ = get_or_create(
+    content_id, created = get_or_create(
         connection,
         broker_contents,
         {"sha": sha},
         {"specification": specification, "content": text, "created_at": now()},
     )
-    return content_id, sha
+    return content_id, sha, created
 
 
 def _merged(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:

@@ -87,8 +87,9 @@ def publish_contracts(connection: Connection, payload: Any) -> Publication:
                 content=text,
                 specification=specification,
                 on_conflict=on_conflict,
-                branch=branch,
-                tags=tuple(tags),
+                # the branch and tags belong to the version: put it there once
+                branch=branch if index == 0 else None,
+                tags=tuple(tags) if index == 0 else (),
                 build_url=build_url,
                 where=f"{where}.content",
             )

@@ -84,18 +84,25 @@ def _insert_or_nothing(connection: Connection, table: Table, values: dict[str, A
 
 
 def get_or_create(
-    connection: Connection, table: Table, key: dict[str, Any], extra: dict[str, Any]
+    connection: Connection,
+    table: Table,
+    key: dict[str, Any],
+    extra: dict[str, Any],
+    *,
+    likely_new: bool = False,
 ) -> tuple[int, bool]:
     """The id of the row matching `key`, inserting it (with `extra`) if absent; (id, created).
 
     Two writers racing to create the same row both end with its one id (the loser's insert
     does nothing on the conflict; elsewhere, a savepoint takes its unique violation).
+    `likely_new` tries the insert first: one round trip instead of two for a new row.
     """
     where = [table.c[name] == value for name, value in key.items()]
-    found = connection.execute(select(table.c.id).where(*where)).scalar()
-    if found is not None:
-        return int(found), False
     statement = _insert_or_nothing(connection, table, {**key, **extra})
+    if not (likely_new and statement is not None):
+        found = connection.execute(select(table.c.id).where(*where)).scalar()
+        if found is not None:
+            return int(found), False
     if statement is not None:
         # INSERT ... ON CONFLICT DO NOTHING: no savepoint (two round trips fewer per row)
         new_id = connection.execute(statement).scalar()

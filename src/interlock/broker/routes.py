@@ -26,7 +26,7 @@ from interlock.broker.errors import BrokerError
 from interlock.broker.hal import HAL_JSON
 from interlock.broker.links import BASE_PATH
 from interlock.broker.webhook_delivery import WebhookDispatcher
-from interlock.broker.webhook_events import BrokerEvent
+from interlock.broker.webhook_events import BrokerEvent, with_teams
 
 
 class _BrokerRoute(APIRoute):
@@ -153,8 +153,10 @@ def notify_of(request: Request) -> api.Notify:
     engine = engine_of(request)
     dispatcher = dispatcher_of(request)
 
+    owners = getattr(request.app.state, "broker_owners", None)
+
     def notify(events: list[BrokerEvent]) -> None:
-        dispatcher.dispatch(engine, events)
+        dispatcher.dispatch(engine, with_teams(events, owners) if owners else events)
 
     return notify
 

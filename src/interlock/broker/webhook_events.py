@@ -7,17 +7,20 @@ Events are computed inside the write's transaction and delivered after it commit
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Connection, select
 
+from interlock.broker.changes import interaction_changes
 from interlock.broker.links import pact_version_url, verification_results_url
 from interlock.broker.pacts import PactRecord
 from interlock.broker.records import describe_version, find_pacticipant, latest_version_id
 from interlock.broker.verifications import Verification
 from interlock.store.broker_access_schema import broker_webhooks
 from interlock.store.broker_schema import (
+    broker_contents,
     broker_deployments,
     broker_publications,
     broker_verifications,
@@ -44,6 +47,11 @@ VARIABLES = (
     "bitbucketVerificationStatus",
     "gitlabVerificationStatus",
     "azureDevOpsVerificationStatus",
+    # Interlock's own: the catalog teams of both sides (filled when the server knows its
+    # catalog) and, for contract_content_changed, the interactions the new content touched
+    "consumerTeams",
+    "providerTeams",
+    "changedInteractions",
 )
 
 
@@ -144,6 +152,38 @@ def _versions_to_verify(connection: Connection, record: PactRecord) -> list[int]
     return [v for v in candidates if v not in verified]
 
 
+def _changed_interactions(connection: Connection, previous: int | None, record: PactRecord) -> str:
+    """`added: a; changed: b`: what the publication did to the pair's previous content."""
+    old = "{}" if previous is None else _content_text(connection, previous)
+    return interaction_changes(old, record.content, record.specification).summary()
+
+
+def _content_text(connection: Connection, content_id: int) -> str:
+    return str(
+        connection.execute(
+            select(broker_contents.c.content).where(broker_contents.c.id == content_id)
+        ).scalar_one()
+    )
+
+
+def with_teams(
+    events: Iterable[BrokerEvent], owners: Callable[[str], list[str]]
+) -> list[BrokerEvent]:
+    """The events with `consumerTeams` and `providerTeams` (the owning teams in the catalog,
+    comma-separated) among their variables, so a webhook can address those teams."""
+    return [
+        replace(
+            event,
+            variables={
+                **event.variables,
+                "consumerTeams": ",".join(owners(event.consumer)),
+                "providerTeams": ",".join(owners(event.provider)),
+            },
+        )
+        for event in events
+    ]
+
+
 def wanted_events(connection: Connection) -> frozenset[str]:
     """The events some enabled webhook listens to: only those are worth computing."""
     rows = connection.execute(
@@ -180,10 +220,11 @@ def publication_events(
         return BrokerEvent(name, record.consumer, record.provider, variables)
 
     events = [event("contract_published")]
-    if "contract_content_changed" in wanted and (
-        _previous_content(connection, record) != record.content_id
-    ):
-        events.append(event("contract_content_changed"))
+    if "contract_content_changed" in wanted:
+        previous = _previous_content(connection, record)
+        if previous != record.content_id:
+            changed = _changed_interactions(connection, previous, record)
+            events.append(event("contract_content_changed", changedInteractions=changed))
     if "contract_requiring_verification_published" not in wanted:
         return events
     for version_id in _versions_to_verify(connection, record):

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from interlock.broker import (
     audit_trail,
     can_i_deploy_answer,
+    contract_changes_view,
     pacticipant_matrix,
     webhook_runs,
     webhooks_view,
@@ -77,6 +78,28 @@ def can_i_deploy_page(
         title="Can I deploy?",
         view=data["answer"],
         asked=data["asked"],
+    )
+
+
+@router.get("/api/contracts/changes", tags=["contracts"])
+def changes_json(
+    request: Request, consumer: str | None = None, provider: str | None = None
+) -> dict[str, Any]:
+    """The latest pact content changes (of one consumer or provider, if given): the
+    interactions each added, removed or changed, and the owning teams to tell."""
+    owners = getattr(request.app.state, "broker_owners", None)
+    return contract_changes_view(
+        _engine(request), consumer=consumer, provider=provider, owners=owners
+    )
+
+
+@router.get("/contracts/changes", include_in_schema=False)
+def changes_page(
+    request: Request, consumer: str | None = None, provider: str | None = None
+) -> Response:
+    view = changes_json(request, consumer, provider)
+    return render_page(
+        request, "broker_changes.html", active="contracts", title="Contract changes", view=view
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from starlette.responses import Response
 
-from interlock.broker import pair_states
+from interlock.broker import contract_changes_view, pair_states
 from interlock.contracts import PactFile, interaction_view
 from interlock.web.rendering import render_page
 from interlock.web.state import LoadedCatalog, loaded_catalog
@@ -20,6 +20,19 @@ def _states(request: Request) -> dict[tuple[str, str, str], dict[str, Any]]:
     """Each pair's verification state in the broker (none before the server has a database)."""
     engine = getattr(request.app.state, "engine", None)
     return {} if engine is None else pair_states(engine)
+
+
+def _changes(request: Request, consumer: str, provider: str) -> list[dict[str, Any]]:
+    """The pair's latest content changes in the broker, with the teams to tell."""
+    engine = getattr(request.app.state, "engine", None)
+    if engine is None:
+        return []
+    owners = getattr(request.app.state, "broker_owners", None)
+    view = contract_changes_view(
+        engine, consumer=consumer, provider=provider, owners=owners, limit=10
+    )
+    changes: list[dict[str, Any]] = view["changes"]
+    return changes
 
 
 def _pair(loaded: LoadedCatalog, consumer: str, provider: str) -> PactFile:
@@ -55,7 +68,11 @@ def pair_json(
     """One pact's interactions (given, request, response, headers, matchers) and its
     verification state in the broker."""
     view = pair_view(_pair(loaded, consumer, provider))
-    return {**view, "broker": _states(request).get((consumer, provider, "pact"))}
+    return {
+        **view,
+        "broker": _states(request).get((consumer, provider, "pact")),
+        "changes": _changes(request, consumer, provider),
+    }
 
 
 @router.get("/contracts", include_in_schema=False)
@@ -82,4 +99,5 @@ def pair_page(
         title=f"{consumer} → {provider}",
         view=view,
         state=_states(request).get((consumer, provider, "pact")),
+        changes=_changes(request, consumer, provider),
     )
