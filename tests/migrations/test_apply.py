@@ -4,6 +4,8 @@ timeouts retried without queueing other sessions, failures and broken contracts 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -312,3 +314,114 @@ def test_apply_prints_json_lines_and_records_a_report_and_a_change_event(
     )
     assert ["1"] == change.attributes["undone"]
     assert saved.id == change.attributes["report"]
+
+
+def test_an_autocommit_file_builds_its_indexes_concurrently_and_lint_agrees(
+    database: str, tmp_path: Path
+) -> None:
+    """`2_idx.autocommit.up.sql` (beside a MySQL twin) runs outside a transaction: lint has no
+    CONCURRENTLY-in-a-transaction error for it, and apply builds both indexes."""
+    from interlock.migrations import LintSettings, lint_paths
+
+    directory = tmp_path / "m"
+    directory.mkdir()
+    two = (
+        "CREATE INDEX CONCURRENTLY products_sku ON products (sku);\n"
+        "CREATE INDEX CONCURRENTLY products_price ON products (price);\n"
+    )
+    (directory / "000001_idx.postgres.autocommit.up.sql").write_text(two)
+    (directory / "000001_idx.mysql.up.sql").write_text(
+        "CREATE INDEX products_sku ON products (sku);"
+    )
+    lint = lint_paths([directory], LintSettings())
+    assert "ban-concurrent-index-creation-in-transaction" not in {f.rule for f in lint.findings}
+    report, _ = apply(database, directory)
+    assert [Status.applied] == [m.status for m in report.migrations]
+    assert [False, False] == [s.in_transaction for s in report.migrations[0].statements]
+    assert 2 == one(
+        database,
+        "SELECT count(*) FROM pg_indexes WHERE indexname IN ('products_sku', 'products_price')",
+    )
+
+
+def _record_orders_traffic(data_dir: Path, failing_now: int) -> None:
+    """orders' spans in the SQLite span store: 200 good calls over the last five minutes, and
+    20 calls in this minute of which `failing_now` failed."""
+    from interlock.telemetry import (
+        Span,
+        SpanKind,
+        StatusCode,
+        TelemetrySettings,
+        open_span_store,
+    )
+
+    if time.time() % 60 > 50:  # the watch reads whole minutes: start it in this one
+        time.sleep(61 - time.time() % 60)
+    minute = int(time.time()) // 60 * 60
+    starts = [minute - 300 + i for i in range(0, 200)] + [minute + i % 30 for i in range(20)]
+    spans = [
+        Span(
+            f"{n:032x}",
+            f"{n:016x}",
+            None,
+            "GET /orders",
+            SpanKind.SERVER,
+            int(start * 1e9),
+            int(start * 1e9) + 5_000_000,
+            "orders",
+            StatusCode.ERROR if 0 <= n - 201 < failing_now else StatusCode.UNSET,
+        )
+        for n, start in enumerate(starts, start=1)
+    ]
+    store = open_span_store(TelemetrySettings(data_dir=data_dir))
+    try:
+        assert store.offer_spans(spans)
+        assert store.flush(timeout=10)
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(("failing_now", "status"), [(10, Status.rolled_back), (0, Status.applied)])
+def test_a_rise_in_the_consumers_error_rate_after_a_migration_undoes_it(
+    database: str, tmp_path: Path, failing_now: int, status: Status
+) -> None:
+    """Watched for a second after the migration: orders failing half its calls against a
+    clean baseline runs the down migration; the same traffic without errors keeps it."""
+    from interlock.migrations.apply_watch import ErrorRateWatch
+
+    data_dir = tmp_path / "data"
+    _record_orders_traffic(data_dir, failing_now)
+    directory = golang(
+        tmp_path / "m",
+        ("ALTER TABLE products ADD COLUMN note text;", "ALTER TABLE products DROP COLUMN note;"),
+    )
+    watch = ErrorRateWatch(1.0, ("orders",), data_dir)
+    report, events = apply(database, directory, watch=watch)
+    (migration,) = report.migrations
+    assert status == migration.status
+    (checked,) = [v for v in migration.verification if v.kind == "error-rate"]
+    assert (failing_now == 0) == checked.ok
+    assert ("note" in columns(database)) == (failing_now == 0)
+    if failing_now:
+        assert "50.0% (10/20) since the migration, baseline 0.0% (0/200)" in (checked.error or "")
+    assert any(e["event"] == "watch" for e in events)
+
+
+def test_a_watch_with_no_service_or_no_span_store_is_an_input_error(tmp_path: Path) -> None:
+    """--watch-seconds needs a consumer to watch and a span store to read: one line, exit 2,
+    before anything runs."""
+    directory = golang(tmp_path / "m", ("SELECT 1;", "SELECT 1;"))
+    base = [sys.executable, "-m", "interlock", "migrate", "apply", str(directory),
+            "--database-url", "postgresql://nobody@127.0.0.1:9/none", "--watch-seconds", "5"]  # fmt: skip
+    alone = subprocess.run(base, capture_output=True, text=True, timeout=60)
+    assert (2, "") == (alone.returncode, alone.stdout)
+    assert "--watch-seconds: no service to watch" in alone.stderr
+    assert "Traceback" not in alone.stderr
+    no_store = subprocess.run(
+        [*base, "--watch-service", "orders", "--data-dir", str(tmp_path / "empty")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert 2 == no_store.returncode
+    assert "no span store here" in no_store.stderr

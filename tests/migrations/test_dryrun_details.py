@@ -62,3 +62,32 @@ def test_the_dry_run_header_names_the_copy_method_and_time() -> None:
     }
     html = render_report_fragment("dry-run", data)
     assert "copy by CREATE DATABASE ... TEMPLATE in 1.25 s" in html
+
+
+@pytest.mark.postgres
+def test_an_old_irreversible_migration_does_not_hide_the_later_rollbacks(
+    postgres: Any, tmp_path: Path
+) -> None:
+    """Each migration's down is checked on its own: 1 has none, 2 restores the schema, and
+    3's forgotten index is still found."""
+    url = postgres.create_database("dryrun_rollback_each")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE items (id bigint, name text)")
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "000001_seed.up.sql").write_text("INSERT INTO items VALUES (1, 'a');\n")
+    (folder / "000002_note.up.sql").write_text("ALTER TABLE items ADD COLUMN note text;\n")
+    (folder / "000002_note.down.sql").write_text("ALTER TABLE items DROP COLUMN note;\n")
+    (folder / "000003_idx.up.sql").write_text(
+        "DROP INDEX IF EXISTS items_name;\nCREATE INDEX items_name ON items (name);\n"
+    )
+    (folder / "000003_idx.down.sql").write_text("SELECT 1;\n")
+    report = dry_run(url, read_migrations(folder), from_version="0")
+    checks = {c.version: c for c in report.rollbacks}
+    assert ["1", "2", "3"] == list(checks)
+    assert (False, "migration 1 has no down migration") == (checks["1"].checked, checks["1"].note)
+    assert (True, ()) == (checks["2"].checked, checks["2"].differences)
+    assert [("index", "public.items_name")] == [(d.kind, d.name) for d in checks["3"].differences]
+    assert not report.rollback_checked and not report.ok
+    assert ["1", "2", "3"] == [m.version for m in read_migrations(folder)]
+    assert 1 == len([s for s in report.statements if "CREATE INDEX" in s.sql])

@@ -197,3 +197,57 @@ def test_non_utf8_file_is_a_user_error(tmp_path: Path) -> None:
     (tmp_path / "1_x.sql").write_bytes(b"select '\xff';")
     with pytest.raises(SourceError, match="expected UTF-8"):
         read_migrations(tmp_path)
+
+
+def test_the_postgresql_files_are_chosen_among_dialect_suffixed_ones(tmp_path: Path) -> None:
+    """`*.postgres.up.sql` beside `*.mysql.up.sql`: the PostgreSQL pair is read, the MySQL one
+    left out, and a file with no dialect is for every database."""
+    root = _write(
+        tmp_path,
+        {
+            "000001_users.postgres.up.sql": "create table users (id bigserial);",
+            "000001_users.postgres.down.sql": "drop table users;",
+            "000001_users.mysql.up.sql": "create table users (id bigint auto_increment);",
+            "000001_users.mysql.down.sql": "drop table users;",
+            "000002_note.up.sql": "alter table users add column note text;",
+            "000002_note.down.sql": "alter table users drop column note;",
+            "000003_idx.sqlite.up.sql": "create index i on users (note);",
+        },
+    )
+    migrations = read_migrations(root)
+    assert Layout.golang_migrate == detect_layout(root)
+    assert [("1", "users"), ("2", "note")] == [(m.version, m.name) for m in migrations]
+    assert "000001_users.postgres.up.sql" == migrations[0].up.path.name
+    assert "bigserial" in (migrations[0].up_sql or "")
+
+
+def test_a_file_marked_autocommit_runs_outside_a_transaction(tmp_path: Path) -> None:
+    """`.autocommit.` in the name: golang-migrate, Flyway and dbmate files run statement by
+    statement, where they would otherwise run in one transaction."""
+    two = "create index concurrently a on t (x);\ncreate index concurrently b on t (y);\n"
+    golang = _write(tmp_path / "g", {"1_t.up.sql": "create table t (x int, y int);",
+                                      "2_idx.autocommit.up.sql": two, "3_idx.up.sql": two})  # fmt: skip
+    flyway = _write(tmp_path / "f", {"V1__idx.autocommit.sql": two, "V2__idx.sql": two})
+    dbmate = _write(tmp_path / "d", {"1_idx.autocommit.sql": "-- migrate:up\n" + two,
+                                      "2_idx.sql": "-- migrate:up\n" + two})  # fmt: skip
+    assert [False, False, True] == [m.runs_in_transaction for m in read_migrations(golang)]
+    assert ["2", "3"] == [m.version for m in read_migrations(golang)][1:]
+    assert [False, True] == [m.runs_in_transaction for m in read_migrations(flyway)]
+    assert [False, True] == [m.runs_in_transaction for m in read_migrations(dbmate)]
+    assert ["idx", "idx"] == [m.name for m in read_migrations(dbmate)]
+
+
+def test_plain_files_numbered_in_parts_each_have_their_own_version(tmp_path: Path) -> None:
+    """`00.05.00_01_x.sql` and `00.05.00_02_y.sql` are versions 00.05.00_01 and 00.05.00_02,
+    not both 00: lint tells a table made by the migration itself by its version."""
+    root = _write(
+        tmp_path,
+        {
+            "00.00.00_01_initial.sql": "create table jobs (id bigint);",
+            "00.05.00_01_index.sql": "create index jobs_id on jobs (id);",
+            "00.05.00_02_drop.sql": "drop index jobs_id;",
+        },
+    )
+    migrations = read_migrations(root)
+    assert ["00.00.00_01", "00.05.00_01", "00.05.00_02"] == [m.version for m in migrations]
+    assert ["initial", "index", "drop"] == [m.name for m in migrations]

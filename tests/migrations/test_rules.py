@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from interlock.migrations import all_rules
+from interlock.migrations import Finding, all_rules
 
 TABLE = (
     "create table items (id bigint primary key, name varchar(20), code text,"
@@ -455,6 +455,19 @@ CASES: list[tuple[str, str, str, bool]] = [
     ("enum-value-out-of-order", "", "alter type mood add value 'meh' before 'happy';", True),
     ("enum-value-out-of-order", "", "alter type mood add value 'meh' after 'sad';", True),
     ("enum-value-out-of-order", "", "alter type mood add value 'meh';", False),
+    # the migrations made the type: flagged only when a column holds it (rows sort by it)
+    (
+        "enum-value-out-of-order",
+        "create type mood as enum ('sad', 'happy');\ncreate table people (id bigint, m mood);",
+        "alter type mood add value 'meh' after 'sad';",
+        True,
+    ),
+    (
+        "enum-value-out-of-order",
+        "create type mood as enum ('sad', 'happy');",
+        "alter type mood add value 'meh' before 'happy';",
+        False,
+    ),
     # backfill while the transaction holds a strong lock on the table
     (
         "backfill-under-lock",
@@ -492,6 +505,13 @@ CASES: list[tuple[str, str, str, bool]] = [
         "backfill-under-lock",
         TABLE,
         "alter table items add column done boolean;\ndelete from items where qty > 7;",
+        True,
+    ),
+    # an enum or boolean equal to a constant picks a class of rows, not one
+    (
+        "backfill-under-lock",
+        TABLE,
+        "alter table items add column done boolean;\nupdate items set qty = 0 where done = true;",
         True,
     ),
     # CASCADE
@@ -645,3 +665,21 @@ def test_one_statements_findings_come_locks_then_breaking_then_hygiene(
     assert ordered == sorted(ordered, key=("locks", "breaking", "hygiene").index)
     renamed = lint_sql(TABLE, "alter table items rename to goods;")
     assert ["require-timeout-settings", "renaming-table"] == [f.rule for f in renamed]
+
+
+def test_an_enum_value_placed_among_others_names_the_columns_that_sort_by_it(
+    lint_sql: Callable[..., list[Finding]],
+) -> None:
+    """The finding says which columns of the replayed schema now sort and compare the value
+    there; the replayed enum keeps its values in declared order."""
+    (finding,) = [
+        f
+        for f in lint_sql(
+            "create type mood as enum ('sad', 'happy');\n"
+            "create table people (id bigint, m mood);\n"
+            "alter type mood add value 'meh' before 'happy';",
+            "alter type mood add value 'ok' after 'meh';",
+        )
+        if f.rule == "enum-value-out-of-order"
+    ]
+    assert "adds enum value 'ok' after 'meh': people.m now sort" in finding.message

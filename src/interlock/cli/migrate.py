@@ -77,6 +77,12 @@ def lint(
         min=0,
         help="Processes for a large directory (default 0: one per CPU; 1: no other process).",
     ),
+    save_to: Path | None = typer.Option(
+        None,
+        "--save",
+        help="Keep the report in this Interlock data directory (the dashboard shows it).",
+        callback=writable_directory,
+    ),
 ) -> None:
     """Find migration statements that lock, rewrite or break: each with the safe way instead.
 
@@ -97,6 +103,9 @@ def lint(
         assume_in_transaction=assume_in_transaction,
     )
     report = lint_paths(paths, settings, workers=jobs or cpu_count())
+    if save_to is not None:
+        label = " ".join(str(p) for p in paths)
+        migrations.save_report(save_to, "lint", label, migrations.lint_report_data(report))
     if format is LintFormat.json:
         print_json(to_json(report))
     elif format is LintFormat.sarif:

@@ -14,6 +14,7 @@ import typer
 
 from interlock.cli.options import writable_directory
 from interlock.cli.output import Format, console, print_json
+from interlock.errors import UserInputError
 
 
 def apply_command(
@@ -57,6 +58,34 @@ def apply_command(
     ),
     health_urls: list[str] = typer.Option(
         [], "--health-url", help="A service URL that must answer 2xx after each migration."
+    ),
+    watch_seconds: float = typer.Option(
+        0.0,
+        "--watch-seconds",
+        min=0.0,
+        help="After each migration, watch the consumers' error rate in the span store this long;"
+        " a rise over their baseline undoes the migration (0: no watch).",
+    ),
+    watch_services: list[str] = typer.Option(
+        [],
+        "--watch-service",
+        help="A service to watch besides the consumers of --contracts (its telemetry name).",
+    ),
+    span_store: str = typer.Option(
+        "",
+        "--span-store",
+        help="The span store to read error rates from (postgresql:// or clickhouse://);"
+        " default: the SQLite store of --data-dir.",
+    ),
+    data_dir: Path = typer.Option(
+        Path(".interlock"), "--data-dir", help="Interlock data directory whose span store to read."
+    ),
+    error_rate_margin: float = typer.Option(
+        0.05,
+        "--error-rate-margin",
+        min=0.0,
+        max=1.0,
+        help="How far the error rate may rise over the baseline (0.05: five points).",
     ),
     rollback: bool = typer.Option(
         True, "--rollback/--no-rollback", help="Undo a migration that fails or fails verification."
@@ -107,7 +136,23 @@ def apply_command(
             render_plan(planned, console)
         raise typer.Exit(0)
     from interlock.contracts import load_contract_queries
+    from interlock.migrations.apply_watch import ErrorRateWatch, watched_services
 
+    queries = tuple(load_contract_queries(contracts))
+    watch = None
+    if watch_seconds > 0:
+        services = watched_services([q.consumer for q in queries], watch_services)
+        if not services:
+            raise UserInputError(
+                "--watch-seconds: no service to watch; give --contracts or --watch-service"
+            )
+        watch = ErrorRateWatch(
+            watch_seconds, services, data_dir, span_store, margin=error_rate_margin
+        )
+        from interlock.telemetry import open_store
+
+        with open_store(data_dir, span_store):
+            pass  # a missing span store is an input error before anything is applied
     options = ApplyOptions(
         lock_timeout_ms=lock_timeout_ms,
         statement_timeout_ms=statement_timeout_ms,
@@ -115,9 +160,10 @@ def apply_command(
         backoff_ms=backoff_ms,
         long_transaction_ms=long_transaction_ms,
         rollback=rollback,
-        contracts=tuple(load_contract_queries(contracts)),
+        contracts=queries,
         health_urls=tuple(health_urls),
         from_version=from_version,
+        watch=watch,
     )
 
     def show(event: Event) -> None:

@@ -25,7 +25,14 @@ from interlock.migrations.model import (
     Statement,
 )
 from interlock.migrations.parsing import parse_section
-from interlock.migrations.report import LintFormat, render_text, to_github, to_json, to_sarif
+from interlock.migrations.report import (
+    LintFormat,
+    lint_report_data,
+    render_text,
+    to_github,
+    to_json,
+    to_sarif,
+)
 from interlock.migrations.schema import SchemaModel
 
 if TYPE_CHECKING:
@@ -48,6 +55,7 @@ if TYPE_CHECKING:
         migration_impact,
         observed_queries,
     )
+    from interlock.migrations.proposals import Proposal, group_proposals, report_reason
     from interlock.migrations.saved_reports import (
         SavedReport,
         list_reports,
@@ -70,6 +78,9 @@ _LAZY = {
     "impact_of_directory": "impact",
     "migration_impact": "impact",
     "observed_queries": "impact",
+    "Proposal": "proposals",
+    "group_proposals": "proposals",
+    "report_reason": "proposals",
     "SavedReport": "saved_reports",
     "list_reports": "saved_reports",
     "load_report": "saved_reports",
@@ -98,6 +109,7 @@ __all__ = [
     "Migration",
     "MigrationImpact",
     "ObservedQuery",
+    "Proposal",
     "SavedReport",
     "SchemaModel",
     "Severity",
@@ -109,9 +121,11 @@ __all__ = [
     "dry_run",
     "find_lint_config",
     "find_pyproject",
+    "group_proposals",
     "impact_of_directory",
     "lint_migrations",
     "lint_paths",
+    "lint_report_data",
     "list_reports",
     "load_lint_settings",
     "load_report",
@@ -125,6 +139,7 @@ __all__ = [
     "render_impact_text",
     "render_report_fragment",
     "render_text",
+    "report_reason",
     "save_report",
     "split_pending",
     "to_github",

@@ -41,6 +41,7 @@ from interlock.migrations.apply_model import (
     Status,
 )
 from interlock.migrations.apply_verify import verify
+from interlock.migrations.apply_watch import watch_error_rates
 from interlock.migrations.database_url import connect, redact
 from interlock.migrations.dryrun import lock_mode_name
 from interlock.migrations.history import (
@@ -148,6 +149,7 @@ class _Runner:
     def migrate(self, migration: Migration, previous: Migration | None) -> MigrationResult:
         result = _result_for(migration)
         started = time.perf_counter()
+        started_unix = time.time()
         self.emit(
             {
                 "event": "migration",
@@ -167,6 +169,11 @@ class _Runner:
                 self.options.health_urls,
                 self.options.health_timeout_s,
             )
+            watch = self.options.watch
+            if watch is not None and not result.failed_verification:
+                self.emit({"event": "watch", "version": migration.version, "seconds": watch.seconds,
+                           "services": list(watch.services)})  # fmt: skip
+                result.verification += watch_error_rates(watch, started_unix)
             for check in result.verification:
                 self.emit(
                     {"event": "verification", "version": migration.version, **check.to_json()}

@@ -8,10 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from interlock.contracts import ContractQuery
 from interlock.migrations.apply_guard import Blocker
+
+if TYPE_CHECKING:
+    from interlock.migrations.apply_watch import ErrorRateWatch
 
 Event = dict[str, Any]
 EventSink = Callable[[Event], None]
@@ -38,6 +41,7 @@ class ApplyOptions:
     health_timeout_s: float = 5.0
     from_version: str | None = None
     seed: int | None = None  # the jitter's random seed (tests); None: unpredictable
+    watch: ErrorRateWatch | None = None  # the consumers' error rate after each migration
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -50,6 +54,8 @@ class ApplyOptions:
             "rollback": self.rollback,
             "contracts": len(self.contracts),
             "health_urls": list(self.health_urls),
+            "watch_seconds": self.watch.seconds if self.watch else 0,
+            "watched_services": list(self.watch.services) if self.watch else [],
         }
 
 
@@ -124,8 +130,8 @@ class Retry:
 class Verification:
     """One check after a migration: a consumer's contract query, or a service's health URL."""
 
-    kind: str  # "contract" or "health"
-    name: str  # consumer/query, or the URL
+    kind: str  # "contract", "health" or "error-rate"
+    name: str  # consumer/query, the URL, or "<service> error rate"
     ok: bool
     error: str | None = None
 

@@ -28,7 +28,7 @@ def record_apply(
 ) -> SavedReport:
     """Save the report in `data_dir` and, when anything ran, record a change event in
     Interlock's database (the SQLite file under `data_dir`, or INTERLOCK_DATABASE_URL)."""
-    saved = save_report(data_dir, "apply", label, report.to_json())
+    saved = save_report(data_dir, "apply", label, {**report.to_json(), "service": service})
     ran = [m for m in report.migrations if m.statements]
     if not ran:
         return saved

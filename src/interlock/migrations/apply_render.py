@@ -34,6 +34,11 @@ def render_apply_event(event: Event, console: Console) -> None:
         )
     elif kind == "invalid_index_dropped":
         console.print(f"  [yellow]dropped invalid index {escape(', '.join(event['indexes']))}[/]")
+    elif kind == "watch":
+        console.print(
+            f"  [dim]watching the error rate of {escape(', '.join(event['services']))}"
+            f" for {event['seconds']:g}s[/]"
+        )
     elif kind == "verification":
         mark = "[green]✓[/]" if event["ok"] else "[red]✗[/]"
         error = f": {escape(event['error'])}" if event["error"] else ""

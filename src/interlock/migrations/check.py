@@ -15,7 +15,7 @@ from typing import Any
 
 from interlock.catalog import CatalogGraph, EdgeKind, NodeKind, load_catalog, node_id
 from interlock.contracts import load_contract_queries
-from interlock.migrations.dryrun import DryRunReport, dry_run
+from interlock.migrations.dryrun import DryRunReport, RollbackCheck, dry_run
 from interlock.migrations.history import split_pending
 from interlock.migrations.impact import MigrationImpact, infer_database, migration_impact
 from interlock.migrations.layouts import read_migrations
@@ -295,6 +295,14 @@ def _backfill(
     return item
 
 
+def _rollback_line(check: RollbackCheck) -> str:
+    if not check.checked:
+        return f"{check.version}: {check.note}"
+    if not check.differences:
+        return f"{check.version}: down restores the schema"
+    return f"{check.version}: " + "; ".join(str(d) for d in check.differences)
+
+
 def _rollback(pending: Sequence[Migration], measured: DryRunReport | None) -> ChecklistItem:
     missing = [m.version for m in pending if m.down is None]
     item = ChecklistItem("rollback", "Rollback tested", ItemStatus.passed, "")
@@ -305,9 +313,9 @@ def _rollback(pending: Sequence[Migration], measured: DryRunReport | None) -> Ch
         item.status = ItemStatus.failed
         if measured.rollback_checked:
             item.summary = "the schema after the down migrations differs from before"
-            item.details = [str(d) for d in measured.rollback]
         else:
             item.summary = f"rollback {measured.rollback_note or 'not checked'}"
+        item.details = [_rollback_line(c) for c in measured.rollbacks]
         return item
     if missing:
         item.status = ItemStatus.failed

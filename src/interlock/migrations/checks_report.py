@@ -1,4 +1,4 @@
-"""People-facing renderings of the dry-run and impact reports: Rich text and an HTML page."""
+"""People-facing renderings of the migration reports: Rich text, and HTML for the dashboard."""
 
 from __future__ import annotations
 
@@ -64,6 +64,15 @@ def render_dry_run_text(report: DryRunReport, console: Console) -> None:
             console.print("[green]rollback check passed[/]: down restores the schema exactly")
     else:
         console.print(f"[yellow]rollback {escape(report.rollback_note or 'not checked')}[/]")
+    if not report.ok or len(report.rollbacks) > 1:
+        for undo in report.rollbacks:
+            if not undo.checked:
+                mark = f"[yellow]not checked[/]: {escape(undo.note or '')}"
+            elif undo.differences:
+                mark = f"[red]differs[/] ({len(undo.differences)} object(s))"
+            else:
+                mark = "[green]restores the schema[/]"
+            console.print(f"  rollback of {escape(undo.version)}: {mark}")
     verdict = "[green]safe[/]" if report.ok else "[bold red]unsafe[/]"
     console.print(f"dry run: {verdict} in {report.total_seconds:.2f}s")
 
@@ -73,10 +82,18 @@ def render_dry_run_html(report: DryRunReport) -> str:
     return _TEMPLATES.get_template("dryrun.html").render(data=report.to_json())
 
 
+_FRAGMENTS = {
+    "lint": "lint_fragment.html",
+    "impact": "impact_fragment.html",
+    "dry-run": "dryrun_fragment.html",
+    "check": "check_fragment.html",
+    "apply": "apply_fragment.html",
+}
+
+
 def render_report_fragment(kind: str, data: dict[str, Any]) -> str:
-    """The body of a saved dry-run or impact report, for a dashboard page."""
-    name = "dryrun_fragment.html" if kind == "dry-run" else "impact_fragment.html"
-    return _TEMPLATES.get_template(name).render(data=data)
+    """The body of a saved lint, impact, dry-run, check or apply report, for a dashboard page."""
+    return _TEMPLATES.get_template(_FRAGMENTS[kind]).render(data=data)
 
 
 def render_impact_text(report: MigrationImpact, console: Console) -> None:

@@ -8,7 +8,6 @@ Keys: `pg_version` (int), `assume_in_transaction` (bool), `disabled_rules` (list
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -119,6 +118,8 @@ def _json_path(base: str) -> Place:
 
 
 def _table(pyproject: Path) -> tuple[dict[str, Any], Place]:
+    import tomllib  # only where a pyproject.toml is read: `migrate lint` starts faster
+
     where = "$.tool.interlock.migrations"
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))

@@ -2,9 +2,11 @@
 
 For each statement: its duration, the relation locks its backend took (from `pg_locks`),
 the tables and indexes it rewrote (`pg_class.relfilenode` changed), and the rows it read
-(`pg_stat_xact_user_tables`). Then every consumer's database-contract query is PREPAREd
-against the migrated copy, the down migrations run, and the schema is compared with the
-schema before. The source database is only read; the scratch copy is always dropped.
+(`pg_stat_xact_user_tables`). Each migration's rollback is checked on its own: its down
+migration run right after it, the schema compared with the schema before it, and the
+migration applied again, so that one old irreversible migration does not hide the others.
+Then every consumer's database-contract query is PREPAREd against the migrated copy. The
+source database is only read; the scratch copy is always dropped.
 """
 
 from __future__ import annotations
@@ -21,7 +23,12 @@ from interlock.contracts import ContractQuery
 from interlock.migrations.database_url import connect, redact
 from interlock.migrations.history import applied_versions, pending_migrations
 from interlock.migrations.model import Migration, SqlSection
-from interlock.migrations.schema_snapshot import SchemaDifference, diff_schemas, snapshot_schema
+from interlock.migrations.schema_snapshot import (
+    SchemaDifference,
+    SchemaSnapshot,
+    diff_schemas,
+    snapshot_schema,
+)
 from interlock.migrations.scratch_copy import ScratchCopy, drop_copy, make_copy
 
 # Lock modes that stall readers (ACCESS EXCLUSIVE) or writers (SHARE and stronger).
@@ -118,6 +125,29 @@ class ContractCheck:
         }
 
 
+@dataclass(frozen=True)
+class RollbackCheck:
+    """One migration's down migration, run right after its up on the copy."""
+
+    version: str
+    checked: bool  # the down ran: `differences` say whether it restored the schema
+    note: str | None = None  # why it was not checked
+    differences: tuple[SchemaDifference, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.checked and not self.differences
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "checked": self.checked,
+            "ok": self.ok,
+            "note": self.note,
+            "differences": [d.to_json() for d in self.differences],
+        }
+
+
 @dataclass
 class DryRunReport:
     """Everything the dry run measured, and whether the migration is safe to ship."""
@@ -130,6 +160,7 @@ class DryRunReport:
     rollback: list[SchemaDifference] = field(default_factory=list)
     rollback_checked: bool = False
     rollback_note: str | None = None
+    rollbacks: list[RollbackCheck] = field(default_factory=list)  # one per migration run
     total_seconds: float = 0.0
     max_lock_ms: float = 1000.0
 
@@ -182,6 +213,7 @@ class DryRunReport:
                 "checked": self.rollback_checked,
                 "note": self.rollback_note,
                 "differences": [d.to_json() for d in self.rollback],
+                "migrations": [c.to_json() for c in self.rollbacks],
             },
             "total_seconds": round(self.total_seconds, 3),
         }
@@ -221,29 +253,65 @@ def _run_on_copy(
         psycopg.connect(url, autocommit=True) as conn,
         psycopg.connect(url, autocommit=True) as watcher,
     ):
-        before = snapshot_schema(conn)
         existing = {row[0] for row in conn.execute(_FILENODES).fetchall()}
-        applied: list[Migration] = []
+        failed_up: str | None = None
         for migration in pending:
-            if not _apply(report, conn, watcher, migration, migration.up, existing):
-                report.rollback_note = f"not checked: migration {migration.version} failed"
+            before = snapshot_schema(conn)
+            if _apply(report, conn, watcher, migration, migration.up, existing) is not None:
+                failed_up = migration.version
                 break
-            applied.append(migration)
+            check, again = _check_rollback(report, conn, watcher, migration, before, existing)
+            report.rollbacks.append(check)
+            if again is not None:
+                report.rollbacks.append(RollbackCheck(migration.version, False, again))
+                break
         report.contracts = [check_contract(conn, query) for query in contracts]
-        if report.rollback_note is not None:
-            return
-        for migration in reversed(applied):
-            if migration.down is None:
-                report.rollback_note = f"migration {migration.version} has no down migration"
-                return
-            if not _apply(report, conn, watcher, migration, migration.down, existing, record=False):
-                # _apply left PostgreSQL's own message in the note: keep it
-                report.rollback_note = (
-                    f"the down migration of {migration.version} failed: {report.rollback_note}"
-                )
-                return
-        report.rollback = diff_schemas(before, snapshot_schema(conn))
-        report.rollback_checked = True
+    _sum_up_rollbacks(report, pending, failed_up)
+
+
+def _check_rollback(
+    report: DryRunReport,
+    conn: psycopg.Connection[Any],
+    watcher: psycopg.Connection[Any],
+    migration: Migration,
+    before: SchemaSnapshot,
+    existing: set[str],
+) -> tuple[RollbackCheck, str | None]:
+    """Run the down of a migration just applied, compare, and apply the migration again.
+
+    The second value says why the copy cannot go on (a down that failed half way outside a
+    transaction, or an up that does not run a second time): the later migrations stop there.
+    """
+    version = migration.version
+    if migration.down is None:
+        return RollbackCheck(version, False, f"migration {version} has no down migration"), None
+    error = _apply(report, conn, watcher, migration, migration.down, existing, record=False)
+    if error is not None:
+        # PostgreSQL's own message is the useful part of the note
+        check = RollbackCheck(version, False, f"the down migration of {version} failed: {error}")
+        if migration.runs_in_transaction:
+            return check, None  # rolled back whole: the copy is as the up left it
+        return check, f"the copy is left partly undone by the down migration of {version}"
+    differences = tuple(diff_schemas(before, snapshot_schema(conn)))
+    again = _apply(report, conn, watcher, migration, migration.up, existing, record=False)
+    if again is not None:
+        return RollbackCheck(version, True, None, differences), (
+            f"migration {version} does not apply again after its down migration: {again}"
+        )
+    return RollbackCheck(version, True, None, differences), None
+
+
+def _sum_up_rollbacks(
+    report: DryRunReport, pending: Sequence[Migration], failed_up: str | None
+) -> None:
+    """The report's overall rollback verdict: checked when every pending migration's was."""
+    report.rollback = [d for c in report.rollbacks for d in c.differences]
+    notes = [c.note for c in report.rollbacks if c.note]
+    if failed_up is not None:
+        notes.insert(0, f"not checked: migration {failed_up} failed")
+    checked = {c.version for c in report.rollbacks if c.checked}
+    report.rollback_checked = failed_up is None and checked == {m.version for m in pending}
+    report.rollback_note = "; ".join(notes) or None
 
 
 def _apply(
@@ -254,8 +322,9 @@ def _apply(
     section: SqlSection,
     existing: set[str],
     record: bool = True,
-) -> bool:
-    """Run one section statement by statement; False (and the error recorded) on failure."""
+) -> str | None:
+    """Run one section statement by statement; on failure `file:line: error` (recorded in
+    the report when `record`), else None."""
     transactional = migration.runs_in_transaction
     runs: list[tuple[StatementRun, float]] = []
     seen_locks: set[tuple[str, str]] = set()
@@ -289,9 +358,7 @@ def _apply(
         if run.error:
             if transactional:
                 conn.execute("ROLLBACK")
-            if not record:
-                report.rollback_note = f"{section.path}:{statement.line}: {run.error}"
-            return False
+            return f"{section.path}:{statement.line}: {run.error}"
         runs.append((run, time.perf_counter()))
     if transactional:
         conn.execute("COMMIT")
@@ -308,7 +375,7 @@ def _apply(
                 )
                 for lock in run.locks
             ]
-    return True
+    return None
 
 
 _NO_TRANSACTION_BLOCK = "25001"  # active_sql_transaction: "cannot run inside a transaction block"

@@ -21,7 +21,25 @@ _FLYWAY = re.compile(r"^(?P<kind>[VU])(?P<version>\d+(?:[._]\d+)*)__(?P<name>.+)
 _GOLANG = re.compile(r"^(?P<version>\d+)_(?P<name>.+)\.(?P<direction>up|down)\.sql$")
 _DBMATE_MARK = re.compile(r"^--\s*migrate:(?P<direction>up|down)\b(?P<options>.*)$", re.M)
 _LEADING_VERSION = re.compile(r"^(?P<version>\d+)[_-]?(?P<name>.*?)(?:\.sql)?$")
+# plain files numbered in parts (`00.05.00_01_drop_x.sql`): the whole number is the version,
+# so that two files never share one (lint tells a table made by this migration by it)
+_DOTTED_VERSION = re.compile(r"^(?P<version>\d+(?:[._-]\d+)*)[_-]?(?P<name>.*?)(?:\.sql)?$")
 _DIESEL_DIR = re.compile(r"^(?P<version>[\d_-]+?)_(?P<name>.+)$")
+
+# A dot-separated part of a file name that says which database the file is for
+# (`1_users.postgres.up.sql` beside `1_users.mysql.up.sql`): the PostgreSQL one is read, the
+# others are left out, a file with no such part is for every database.
+_POSTGRES_DIALECTS = frozenset({"postgres", "postgresql", "pg", "pgsql"})
+_OTHER_DIALECTS = frozenset(
+    {
+        "mysql", "mariadb", "sqlite", "sqlite3", "mssql", "sqlserver", "oracle", "h2",
+        "hsqldb", "db2", "clickhouse", "cockroach", "cockroachdb", "redshift", "snowflake",
+        "spanner", "tidb", "derby",
+    }
+)  # fmt: skip
+# A part of a file name that marks a migration to run outside a transaction
+# (`2_index.autocommit.up.sql`): each statement alone, as CREATE INDEX CONCURRENTLY needs.
+_AUTOCOMMIT_MARKS = frozenset({"autocommit", "notx", "no-transaction", "nontransactional"})
 
 # what "no migrations found" says was looked for: every layout this module reads
 LAYOUTS_LOOKED_FOR = (
@@ -37,9 +55,9 @@ def detect_layout(directory: Path) -> Layout:
     if _diesel_folders(directory):
         return Layout.diesel
     files = _sql_files(directory)
-    if any(_GOLANG.match(f.name) for f in files):
+    if any(_GOLANG.match(migration_name(f.name)) for f in files):
         return Layout.golang_migrate
-    if any(_FLYWAY.match(f.name) for f in files):
+    if any(_FLYWAY.match(migration_name(f.name)) for f in files):
         return Layout.flyway
     if any(_DBMATE_MARK.search(_text_or_empty(f)) for f in files):
         return Layout.dbmate
@@ -150,11 +168,47 @@ def _natural_key(name: str) -> list[object]:
 
 
 def _sql_files(directory: Path) -> list[Path]:
-    """The .sql files in `directory`, by name. (A directory entry knows whether it is a file:
-    no system call per file, which a directory of hundreds of migrations notices.)"""
+    """The .sql files in `directory` for PostgreSQL, by name. (A directory entry knows whether
+    it is a file: no system call per file, which a directory of hundreds of migrations notices.)
+
+    Of a file written for several databases, the PostgreSQL one is kept (`x.postgres.up.sql`
+    over `x.up.sql`), and the files for other databases are left out.
+    """
     with os.scandir(directory) as entries:
         names = sorted(e.name for e in entries if e.name.endswith(".sql") and e.is_file())
-    return [directory / name for name in names]
+    chosen: dict[str, str] = {}
+    for name in names:
+        dialect = _dialect(name)
+        if dialect in _OTHER_DIALECTS:
+            continue
+        key = migration_name(name)
+        if key not in chosen or dialect is not None:
+            chosen[key] = name
+    return [directory / name for name in sorted(chosen.values())]
+
+
+def _parts(name: str) -> list[str]:
+    """The dot-separated parts of a file name between its stem and its extensions."""
+    return name.split(".")[1:-1]
+
+
+def _dialect(name: str) -> str | None:
+    parts = {p.lower() for p in _parts(name)}
+    found = parts & (_POSTGRES_DIALECTS | _OTHER_DIALECTS)
+    return min(found) if found else None
+
+
+def migration_name(name: str) -> str:
+    """A file name without its dialect and autocommit parts, as the tool's naming reads it:
+    `1_users.postgres.autocommit.up.sql` -> `1_users.up.sql`."""
+    first, *rest = name.split(".")
+    marks = _POSTGRES_DIALECTS | _OTHER_DIALECTS | _AUTOCOMMIT_MARKS
+    return ".".join([first, *(p for p in rest[:-1] if p.lower() not in marks), *rest[-1:]])
+
+
+def _autocommit(file: Path | None) -> bool:
+    """Whether the file's name marks it to run outside a transaction."""
+    return file is not None and any(p.lower() in _AUTOCOMMIT_MARKS for p in _parts(file.name))
 
 
 def _diesel_folders(directory: Path) -> list[Path]:
@@ -167,9 +221,10 @@ def _read_plain(directory: Path, scope: _Scope) -> list[Migration]:
     files = sorted(_sql_files(directory), key=lambda f: _natural_key(f.name))
     migrations: list[Migration] = []
     for file in files:
-        match = _LEADING_VERSION.match(file.name)
-        version = match["version"] if match and match["version"] else file.stem
-        name = match["name"] if match and match["name"] else file.stem
+        bare = migration_name(file.name)
+        match = _DOTTED_VERSION.match(bare)
+        version = match["version"] if match and match["version"] else Path(bare).stem
+        name = match["name"] if match and match["name"] else Path(bare).stem
         with scope.reading((file,)):
             migrations.append(
                 Migration(
@@ -190,7 +245,7 @@ def _read_flyway(directory: Path, scope: _Scope) -> list[Migration]:
     ups: dict[str, tuple[str, Path]] = {}
     undos: dict[str, Path] = {}
     for file in _sql_files(directory):
-        match = _FLYWAY.match(file.name)
+        match = _FLYWAY.match(migration_name(file.name))
         if not match:
             continue
         version = match["version"].replace("_", ".")
@@ -221,7 +276,10 @@ def _read_flyway(directory: Path, scope: _Scope) -> list[Migration]:
 
 
 def _flyway_transaction(file: Path) -> Transaction:
-    """Flyway wraps each script in a transaction unless its `.conf` says otherwise."""
+    """Flyway wraps each script in a transaction unless its `.conf` says otherwise (or its
+    name is marked autocommit)."""
+    if _autocommit(file):
+        return Transaction.never
     conf = file.with_name(file.name + ".conf")
     if conf.is_file():
         for line in read_text(conf).splitlines():
@@ -235,7 +293,7 @@ def _read_golang_migrate(directory: Path, scope: _Scope) -> list[Migration]:
     found: dict[int, dict[str, Path]] = {}
     names: dict[int, str] = {}
     for file in _sql_files(directory):
-        match = _GOLANG.match(file.name)
+        match = _GOLANG.match(migration_name(file.name))
         if not match:
             continue
         version = int(match["version"])
@@ -259,7 +317,9 @@ def _read_golang_migrate(directory: Path, scope: _Scope) -> list[Migration]:
                     name=names[version],
                     up=_sql_file(pair["up"]),
                     down=_sql_file(pair["down"]) if "down" in pair and not context_only else None,
-                    transaction=Transaction.multi_statement,
+                    transaction=Transaction.never
+                    if _autocommit(pair["up"])
+                    else Transaction.multi_statement,
                     layout=Layout.golang_migrate,
                 )
             )
@@ -281,7 +341,8 @@ def _read_dbmate(directory: Path, scope: _Scope) -> list[Migration]:
 
 def _dbmate_migration(file: Path) -> Migration:
     sections, in_transaction = _dbmate_sections(file, read_text(file))
-    match = _LEADING_VERSION.match(file.name)
+    in_transaction = in_transaction and not _autocommit(file)
+    match = _LEADING_VERSION.match(migration_name(file.name))
     return Migration(
         version=match["version"] if match and match["version"] else file.stem,
         name=match["name"] if match and match["name"] else file.stem,

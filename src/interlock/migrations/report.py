@@ -54,7 +54,7 @@ def version_note(settings: LintSettings) -> str:
 
 def render_text(report: LintReport, console: Console) -> None:
     """Findings grouped by file, each with its lock facts, why, and what to do instead."""
-    from rich.markup import escape  # Rich loads only for text output
+    from interlock.markup import escape  # markup without Rich: a pipe gets plain text
 
     console.print(f"[dim]{escape(version_note(report.settings))}[/]")
     for note in report.notes:
@@ -103,6 +103,16 @@ def to_json(report: LintReport) -> dict[str, Any]:
         },
         "findings": report.findings,
         "notes": [{"file": n.file, "message": n.message} for n in report.notes],
+    }
+
+
+def lint_report_data(report: LintReport) -> dict[str, Any]:
+    """The JSON report as plain data, with its verdict: what `migrate lint --save` keeps."""
+    return {
+        **to_json(report),
+        "kind": "lint",
+        "ok": not report.errors,
+        "findings": [f.to_dict() for f in report.findings],
     }
 
 

@@ -27,9 +27,10 @@ def backfill_under_lock(ctx: StatementContext, node: Any) -> Iterator[Hit]:
         return
     if isinstance(node, nodes.InsertStmt) and not getattr(node.selectStmt, "fromClause", None):
         return  # INSERT ... VALUES: a few rows, not a backfill
-    if _point_change(getattr(node, "whereClause", None)):
-        return  # WHERE col = constant: a row or a few, not a backfill
-    held = _lock_held(ctx, node.relation.relname.lower())
+    table = node.relation.relname.lower()
+    if _point_change(ctx, table, getattr(node, "whereClause", None)):
+        return  # WHERE key = constant: a row or a few, not a backfill
+    held = _lock_held(ctx, table)
     if held is None:
         return
     mode, line = held
@@ -78,13 +79,20 @@ _WEAK_ALTER = frozenset(
 )
 
 
-def _point_change(where: Any) -> bool:
-    """True for `WHERE col = constant` (either way round)."""
+def _point_change(ctx: StatementContext, table: str, where: Any) -> bool:
+    """True for `WHERE col = constant` (either way round), unless the replayed schema shows
+    that `col` is an enum or a boolean: equal to a constant, those pick a class of rows (every
+    job whose status is 'aborting'), not a row."""
     if not isinstance(where, nodes.A_Expr) or where.kind != enums.A_Expr_Kind.AEXPR_OP:
         return False
     if [getattr(n, "sval", None) for n in where.name or ()] != ["="]:
         return False
     sides = (where.lexpr, where.rexpr)
-    return any(isinstance(s, nodes.ColumnRef) for s in sides) and any(
-        isinstance(s, nodes.A_Const | nodes.ParamRef) for s in sides
-    )
+    columns = [s for s in sides if isinstance(s, nodes.ColumnRef)]
+    if not columns or not any(isinstance(s, nodes.A_Const | nodes.ParamRef) for s in sides):
+        return False
+    name = getattr(columns[0].fields[-1], "sval", None)
+    known = ctx.schema.column(table, name) if isinstance(name, str) else None
+    if known is None:
+        return True
+    return known.type.name not in ctx.schema.enums and known.type.name not in ("bool", "boolean")

@@ -82,15 +82,33 @@ _IDENTIFIER = re.compile(r'"(?:[^"]|"")+"|[^\W\d][\w$]*')
     Severity.warning,
     "hygiene",
     on=(nodes.AlterEnumStmt,),
-    summary="ALTER TYPE ... ADD VALUE placed BEFORE/AFTER another value",
-    why="An enum sorts by its declared order: a value added BEFORE or AFTER another changes what ORDER BY, <, > and indexes on the column return for existing rows' neighbours, and before PostgreSQL 12 cannot run in a transaction.",
-    instead="Append new values at the end (plain ADD VALUE) unless the order is meant; if it is, check every query that compares or sorts the column.",
+    summary="ALTER TYPE ... ADD VALUE BEFORE/AFTER another value, on an enum that columns sort by",
+    why="An enum sorts by its declared order: a value placed BEFORE or AFTER another is where ORDER BY, <, >, BETWEEN, min/max and range scans of an index on a column of the type put it, and comparisons with a value not added at the end can be slower (PostgreSQL then reads pg_enum to compare). Existing values keep their order.",
+    instead="Append new values at the end (plain ADD VALUE) unless the order is meant; if it is, check the queries that compare or sort the columns named.",
 )
 def enum_value_out_of_order(ctx: StatementContext, node: Any) -> Iterator[Hit]:
-    if node.newVal and node.newValNeighbor:
-        where = "before" if node.newValIsAfter is False else "after"
+    if not (node.newVal and node.newValNeighbor):
+        return
+    where = "before" if node.newValIsAfter is False else "after"
+    type_name = str(node.typeName[-1].sval).lower()
+    values = ctx.schema.enums.get(type_name)
+    users = sorted(
+        f"{table.name}.{column.name}"
+        for table in ctx.schema.tables.values()
+        for column in table.columns.values()
+        if column.type.name == type_name
+    )
+    placed = f"adds enum value {node.newVal!r} {where} {node.newValNeighbor!r}"
+    if values is not None and not users:
+        return  # the migrations made the type and no column holds it: no stored row sorts by it
+    if users:
         yield Hit(
-            f"adds enum value {node.newVal!r} {where} {node.newValNeighbor!r}: existing order changes"
+            f"{placed}: {', '.join(users)} now sort and compare it there (ORDER BY, <, >, indexes)"
+        )
+    else:
+        yield Hit(
+            f"{placed}: the type is not made by these migrations, so which columns sort or "
+            "compare by it is not known here"
         )
 
 

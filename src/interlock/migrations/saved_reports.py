@@ -1,7 +1,7 @@
 """Migration reports kept in the data directory, so the dashboard can show the latest ones.
 
-`interlock migrate impact|dry-run --data-dir D` writes `D/reports/migrations/<id>.json`;
-the dashboard lists them and renders each as a page.
+`interlock migrate lint|impact|dry-run|check|apply --save D` writes
+`D/reports/migrations/<id>.json`; the dashboard groups them per proposal and renders each.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 from interlock.errors import UserInputError
 
-KINDS = ("dry-run", "impact", "apply", "check")
+KINDS = ("lint", "dry-run", "impact", "apply", "check")
 _ID = re.compile(r"^[a-z-]+-\d{8}T\d{6}\d*Z(-[A-Za-z0-9_.-]+)?$")
 
 
@@ -27,6 +27,7 @@ class SavedReport:
     created_at: str
     ok: bool
     data: dict[str, Any]
+    proposal: str = ""  # the migrations' directory, resolved: reports of one proposal share it
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -35,6 +36,7 @@ class SavedReport:
             "label": self.label,
             "created_at": self.created_at,
             "ok": self.ok,
+            "proposal": self.proposal,
         }
 
 
@@ -50,12 +52,19 @@ def save_report(data_dir: Path, kind: str, label: str, data: dict[str, Any]) -> 
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", label).strip("-")[:60]
     report_id = f"{kind}-{now.strftime('%Y%m%dT%H%M%S%f')}Z" + (f"-{slug}" if slug else "")
     ok = bool(data.get("ok", not data.get("breaks_consumers", False)))
-    saved = SavedReport(report_id, kind, label, now.isoformat().replace("+00:00", "Z"), ok, data)
+    created = now.isoformat().replace("+00:00", "Z")
+    saved = SavedReport(report_id, kind, label, created, ok, data, _proposal_key(label))
     folder = reports_dir(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
     envelope = {**saved.summary(), "report": data}
     (folder / f"{report_id}.json").write_text(json.dumps(envelope, indent=2), encoding="utf-8")
     return saved
+
+
+def _proposal_key(label: str) -> str:
+    """The label as an absolute path when it names one (`./db/` and `db` are one proposal)."""
+    path = Path(label)
+    return str(path.resolve()) if path.exists() else label.rstrip("/")
 
 
 def list_reports(data_dir: Path) -> list[SavedReport]:
@@ -86,6 +95,7 @@ def _read(path: Path) -> SavedReport | None:
             envelope["created_at"],
             envelope["ok"],
             envelope["report"],
+            envelope.get("proposal") or envelope["label"],
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -9,7 +9,7 @@ nodes of the few fields a replay reads costs as much as parsing them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
@@ -129,6 +129,7 @@ class SchemaModel:
     tables: dict[str, Table] = field(default_factory=dict)
     indexes: dict[str, Index] = field(default_factory=dict)
     not_valid_constraints: dict[str, str] = field(default_factory=dict)  # name -> migration
+    enums: dict[str, list[str]] = field(default_factory=dict)  # type name -> values in order
 
     def is_new(self, table: str, migration: str) -> bool:
         """True when `table` was created by `migration` itself (so nobody else uses it yet)."""
@@ -298,6 +299,28 @@ def _select_into(model: SchemaModel, stmt: Json, migration: str) -> None:
         model.tables[_relation(into)] = Table(_relation(into), migration)
 
 
+def _type_key(names: Sequence[Json]) -> str:
+    """An enum type's key in the model: its unqualified lower-case name."""
+    return _string(names[-1]).lower() if names else ""
+
+
+def _create_enum(model: SchemaModel, stmt: Json, migration: str) -> None:
+    model.enums[_type_key(stmt.get("typeName", ()))] = [_string(v) for v in stmt.get("vals", ())]
+
+
+def _alter_enum(model: SchemaModel, stmt: Json, migration: str) -> None:
+    values = model.enums.get(_type_key(stmt.get("typeName", ())))
+    new = stmt.get("newVal")
+    if values is None or not new or new in values:
+        return  # a type from outside the migrations, RENAME VALUE, or IF NOT EXISTS
+    neighbour = stmt.get("newValNeighbor")
+    if neighbour in values:
+        after = bool(stmt.get("newValIsAfter"))  # false (BEFORE) is left out of the JSON
+        values.insert(values.index(neighbour) + after, new)
+    else:
+        values.append(new)
+
+
 _HANDLERS: dict[str, Callable[[SchemaModel, Json, str], None]] = {
     "CreateStmt": _create_table,
     "CreateTableAsStmt": _create_table_as,
@@ -306,5 +329,7 @@ _HANDLERS: dict[str, Callable[[SchemaModel, Json, str], None]] = {
     "RenameStmt": _rename,
     "DropStmt": _drop,
     "IndexStmt": _create_index,
+    "CreateEnumStmt": _create_enum,
+    "AlterEnumStmt": _alter_enum,
 }
 SCHEMA_KINDS = frozenset(_HANDLERS)  # the kinds of statement that change the model
