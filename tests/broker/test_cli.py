@@ -117,7 +117,16 @@ def test_contract_verify_with_broker_publishes_results(
 ) -> None:
     """`contract verify --broker --publish` verifies the selected pacts and the matrix shows it."""
     make_pact_file(tmp_path / "pacts", "web", "orders")
-    _cli(broker, "broker", "publish", str(tmp_path / "pacts"), "-a", "1.0.0", "--branch", "main")
+    _cli(
+        broker,
+        "broker",
+        "publish",
+        str(tmp_path / "pacts"),
+        "--consumer-version",
+        "1.0.0",
+        "--branch",
+        "main",
+    )
     result = runner.invoke(
         app,
         [

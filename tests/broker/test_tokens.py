@@ -240,7 +240,7 @@ def test_interlock_clients_send_their_token(
     without one, the publish is refused with a user error naming the 401 (exit 2 from main)."""
     publisher, verifier = _token(broker, "publish"), _token(broker, "verify")
     make_pact_file(tmp_path / "pacts", "web", "orders")
-    publish = ["broker", "publish", str(tmp_path / "pacts"), "-a", "1.0.0", "--branch", "main",
+    publish = ["broker", "publish", str(tmp_path / "pacts"), "--consumer-version", "1.0.0", "--branch", "main",
                "--broker-url", broker.url]  # fmt: skip
     refused = runner.invoke(app, publish)
     assert isinstance(refused.exception, UserInputError)

@@ -76,10 +76,10 @@ def publish(
         ..., help="Pact files, *.dbcontract.yaml files, or directories of them."
     ),
     consumer_version: str = typer.Option(
-        ..., "--consumer-version", "-a", help="The consumer version that wrote them."
+        ..., "--consumer-version", help="The consumer version that wrote them."
     ),
     branch: str | None = typer.Option(None, "--branch", help="The consumer version's branch."),
-    tag: list[str] = typer.Option([], "--tag", "-t", help="Tag the version (repeatable)."),
+    tag: list[str] = typer.Option([], "--tag", help="Tag the version (repeatable)."),
     build_url: str | None = typer.Option(None, "--build-url", help="The CI build's URL."),
     broker_url: str = _broker_option(),
     broker_token: str | None = _token_option(),
@@ -107,7 +107,7 @@ def publish(
 def can_i_deploy(
     pacticipant: str = typer.Option(..., "--pacticipant", help="The application to deploy."),
     version: str | None = typer.Option(
-        None, "--version", "-e", help="Its version (default: the latest)."
+        None, "--version", help="Its version (default: the latest)."
     ),
     to: str = typer.Option(..., "--to", "--to-environment", help="The environment."),
     broker_url: str = _broker_option(),
@@ -150,8 +150,8 @@ def can_i_deploy(
 @app.command("record-deployment")
 def record_deployment(
     pacticipant: str = typer.Option(..., "--pacticipant", help="The application deployed."),
-    version: str = typer.Option(..., "--version", "-e", help="The version deployed."),
-    environment: str = typer.Option(..., "--environment", help="Where it now runs."),
+    version: str = typer.Option(..., "--version", help="The version deployed."),
+    environment: str = typer.Option(..., "--environment", "-e", help="Where it now runs."),
     instance: str | None = typer.Option(
         None, "--application-instance", help="Which instance, when several run there."
     ),
