@@ -472,7 +472,7 @@ def test_short_flags_mean_one_thing_everywhere() -> None:
 def test_a_short_flag_stands_for_one_long_option_in_every_command() -> None:
     """`-e` cannot be --environment in one group and --version in another."""
     meanings: dict[str, set[str]] = {}
-    for path, command in _commands():
+    for _path, command in _commands():
         for option in _options(command):
             longs = sorted(o for o in option.opts if o.startswith("--"))
             for short in (o for o in option.opts if len(o) == 2):
