@@ -79,6 +79,10 @@ def test_the_readme_tour_runs_as_written(tmp_path: Path) -> None:
         "0.3",  # the latency toxic, timed by curl
         "orders-test",  # env up / status
         "rename",  # lint names the rename
+        "can-i-deploy gateway to production: yes",  # the broker's matrix
+        "migrate check: fail",  # the rename's checklist
+        "apply ok",  # expand/contract applied for real
+        "PaymentsErrors",  # the incident
         "Stopped the demo",
     ):
         assert shown in text, f"{shown!r} missing from the tour's output:\n{text}"
