@@ -1,6 +1,10 @@
 """Benchmarks of HTTP contracts: the matching engine alone, and verification against a provider.
 
-Run `python benchmarks/contracts.py [--verify N]`; it prints its figures, one per line.
+Run `python benchmarks/contracts.py [--verify 100 1000] [--rounds 5]`; it prints its figures,
+one per line. Verification compares, on the same pacts and provider, taking turns: the
+`interlock contract verify` CLI with the Rust `pact verifier` CLI (pact-python-cli; both start
+a process, as a CI step does), and Interlock in-process with pact-python (its Rust core through
+FFI). The environment line says the CPUs, the load average and every version.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ import argparse
 import contextlib
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -160,6 +165,7 @@ def _pact(count: int, folder: Path) -> Path:
         "interactions": interactions,
         "metadata": {"pactSpecification": {"version": "4.0"}},
     }
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / "bench-consumer-bench-provider.json"
     path.write_text(json.dumps(document), encoding="utf-8")
     return path
@@ -178,46 +184,141 @@ def _quiet_stdout() -> Iterator[None]:
             os.close(saved)
 
 
-def bench_verify(count: int) -> None:
-    """Interactions verified per second by Interlock and by pact-python, against one provider."""
+VERIFY_TOOLS = ("interlock CLI", "pact verifier (Rust CLI)", "interlock in-process", "pact-python")
+
+
+def _versions() -> dict[str, str]:
+    """The versions of everything compared, for the environment line."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from interlock import __version__
+
+    found = {"interlock": __version__, "python": sys.version.split()[0]}
+    for package in ("pact-python", "pact-python-cli"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            found[package] = "not installed"
+    rust = _pact_cli()
+    if rust:
+        out = subprocess.run([rust, "verifier", "--version"], capture_output=True, text=True)
+        first = out.stdout.splitlines()[0] if out.stdout else "?"
+        found["pact verifier"] = first.split(":")[-1].strip()
+    return found
+
+
+def _pact_cli() -> str | None:
+    """The Rust `pact` CLI that pact-python-cli installs next to this interpreter, if any."""
+    beside = Path(sys.executable).parent / "pact"
+    return str(beside) if beside.exists() else None
+
+
+def _interlock_cli() -> list[str]:
+    beside = Path(sys.executable).parent / "interlock"
+    return [str(beside)] if beside.exists() else [sys.executable, "-m", "interlock"]
+
+
+def _run_tool(tool: str, pact: Path, base: str, port: int) -> float | None:
+    """Seconds `tool` takes to verify every interaction of `pact`; None when it is missing."""
+    if tool == "interlock CLI":
+        command = [*_interlock_cli(), "contract", "verify", str(pact), "--provider",
+                   "bench-provider", "--base-url", base, "--format", "json"]  # fmt: skip
+    elif tool == "pact verifier (Rust CLI)":
+        rust = _pact_cli()
+        if rust is None:
+            return None
+        command = [rust, "verifier", "--file", str(pact), "--hostname", "127.0.0.1", "--port",
+                   str(port), "--provider-name", "bench-provider", "--loglevel", "none",
+                   "--no-colour"]  # fmt: skip
+    elif tool == "interlock in-process":
+        start = time.perf_counter()
+        report = verify_pacts([pact], VerifyOptions("bench-provider", base))
+        elapsed = time.perf_counter() - start
+        assert report.passed, [r for r in report.results if r.status != "passed"][:3]
+        return elapsed
+    else:
+        try:
+            from pact import Verifier
+        except ImportError:
+            return None
+        verifier = Verifier("bench-provider", host="127.0.0.1").add_transport(url=base)
+        verifier.add_source(pact)
+        start = time.perf_counter()
+        with _quiet_stdout():  # the Rust core prints every interaction
+            verifier.verify()
+        return time.perf_counter() - start
+    start = time.perf_counter()
+    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"{tool} failed ({done.returncode}): {done.stderr[-500:]}")
+    return elapsed
+
+
+def bench_verify(counts: list[int], rounds: int) -> None:
+    """Every tool verifies the same pacts against one provider, in turns (the order rotating
+    each round, so that a change of load hits every tool alike); medians, and their ratios."""
+    os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
+    load_before = os.getloadavg()
+    versions = _versions()
+    print(
+        f"verify.environment cpus={os.cpu_count()} load_before={load_before[0]:.2f} "
+        + " ".join(f"{name}={value}" for name, value in versions.items())
+    )
     port = free_port()
     server = subprocess.Popen([sys.executable, __file__, "--serve", str(port)])
     try:
         wait_for_port(port)
         base = f"http://127.0.0.1:{port}"
         with tempfile.TemporaryDirectory() as folder:
-            pact = _pact(count, Path(folder))
-            start = time.perf_counter()
-            report = verify_pacts([pact], VerifyOptions("bench-provider", base))
-            ours = count / (time.perf_counter() - start)
-            assert report.passed, [r for r in report.results if r.status != "passed"][:3]
-            print(f"verify.interactions {count}")
-            print(f"verify.interlock_per_second {ours:,.0f}")
-            os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
-            try:
-                from pact import Verifier
-            except ImportError:
-                print("verify.pact_python_per_second unavailable (pact-python not installed)")
-                return
-            verifier = Verifier("bench-provider", host="127.0.0.1").add_transport(url=base)
-            verifier.add_source(pact)
-            start = time.perf_counter()
-            with _quiet_stdout():  # the Rust core prints every interaction
-                verifier.verify()
-            theirs = count / (time.perf_counter() - start)
-            print(f"verify.pact_python_per_second {theirs:,.0f}")
-            print(f"verify.ratio_interlock_to_pact_python {ours / theirs:.2f}")
+            for count in counts:
+                pact = _pact(count, Path(folder) / str(count))
+                times: dict[str, list[float]] = {tool: [] for tool in VERIFY_TOOLS}
+                for round_ in range(rounds):
+                    order = VERIFY_TOOLS[round_ % 4 :] + VERIFY_TOOLS[: round_ % 4]
+                    for tool in order:
+                        elapsed = _run_tool(tool, pact, base, port)
+                        if elapsed is not None:
+                            times[tool].append(elapsed)
+                medians = {t: statistics.median(v) for t, v in times.items() if v}
+                for tool in VERIFY_TOOLS:
+                    if tool not in medians:
+                        print(f"verify.{count}.{_key(tool)} unavailable (not installed)")
+                        continue
+                    print(
+                        f"verify.{count}.{_key(tool)} median {medians[tool] * 1000:,.0f} ms, "
+                        f"{count / medians[tool]:,.0f} interactions/s ({len(times[tool])} runs)"
+                    )
+                for ours, theirs in (
+                    ("interlock CLI", "pact verifier (Rust CLI)"),
+                    ("interlock in-process", "pact-python"),
+                ):
+                    if ours in medians and theirs in medians:
+                        print(
+                            f"verify.{count}.speed_{_key(ours)}_over_{_key(theirs)} "
+                            f"{medians[theirs] / medians[ours]:.2f}x (ratio of medians)"
+                        )
     finally:
         server.terminate()
         server.wait(timeout=10)
+    print(f"verify.environment load_after={os.getloadavg()[0]:.2f}")
+
+
+def _key(tool: str) -> str:
+    return tool.split(" (")[0].replace(" ", "_").replace("-", "_")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=2.0, help="time for the engine benchmark")
     parser.add_argument(
-        "--verify", type=int, default=1000, help="interactions in the verify run (0: skip)"
+        "--verify",
+        type=int,
+        nargs="*",
+        default=[100, 1000],
+        help="interactions in each pact verified (none: skip the verify runs)",
     )
+    parser.add_argument("--rounds", type=int, default=5, help="verify runs of each tool")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -225,7 +326,7 @@ def main() -> None:
         return
     bench_engine(args.seconds)
     if args.verify:
-        bench_verify(args.verify)
+        bench_verify(args.verify, args.rounds)
 
 
 if __name__ == "__main__":

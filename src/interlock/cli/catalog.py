@@ -11,7 +11,6 @@ from enum import StrEnum
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 
 from interlock.catalog import (
     MAP_KINDS,
@@ -36,6 +35,7 @@ from interlock.cli.output import (
     print_json,
     write_output,
 )
+from interlock.markup import escape
 
 app = typer.Typer(
     help="The service catalog: check the descriptors (see also `map` and `impact`).\n\n"

@@ -62,6 +62,40 @@ class _LazyConsole:
             self._console = _whole_values_console(**self._options)
         return getattr(self._console, name)
 
+    def print(self, *objects: Any, **options: Any) -> None:
+        """Text written to a file or a pipe goes out plain, without loading Rich, when Rich
+        would print the same (see `interlock.markup`); anything else is Rich's to print."""
+        text = self._plain(objects, options) if self._console is None else None
+        if text is None:
+            self.__getattr__("print")(*objects, **options)
+            return
+        stream = sys.stderr if self._options.get("stderr") else sys.stdout
+        stream.write(text + options.get("end", "\n"))
+
+    def _plain(self, objects: tuple[Any, ...], options: dict[str, Any]) -> str | None:
+        from interlock.markup import plain_text
+
+        if not options.get("soft_wrap", self._options.get("soft_wrap")):
+            return None  # Rich would wrap at the width COLUMNS gives
+        if options.keys() - _PLAIN_OPTIONS:
+            return None
+        if not all(type(o) is str for o in objects) or _colours_forced():
+            return None
+        stream = sys.stderr if self._options.get("stderr") else sys.stdout
+        isatty = getattr(stream, "isatty", None)
+        if isatty is None or isatty():
+            return None
+        return plain_text(options.get("sep", " ").join(objects), options.get("markup") is not False)
+
+
+# print options that change nothing in plain text (no colour, no wrapping when soft-wrapped)
+_PLAIN_OPTIONS = frozenset({"markup", "highlight", "style", "end", "sep", "soft_wrap"})
+
+
+def _colours_forced() -> bool:
+    """Rich's own overrides of terminal detection (TTY_COMPATIBLE, FORCE_COLOR)."""
+    return os.environ.get("TTY_COMPATIBLE", "") == "1" or bool(os.environ.get("FORCE_COLOR"))
+
 
 console = cast("Console", _LazyConsole(highlight=False, soft_wrap=True))
 console_err = cast("Console", _LazyConsole(stderr=True, highlight=False, soft_wrap=True))
