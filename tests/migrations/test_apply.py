@@ -13,6 +13,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from interlock.cli.main import app
@@ -22,6 +23,7 @@ from interlock.migrations import list_reports, read_migrations
 from interlock.migrations.apply import apply_migrations
 from interlock.migrations.apply_model import ApplyOptions, ApplyReport, Event, Status
 from interlock.store import create_engine_for
+from interlock.store.incident_schema import alert_outbox
 
 pytestmark = pytest.mark.postgres
 
@@ -305,8 +307,13 @@ def test_apply_prints_json_lines_and_records_a_report_and_a_change_event(
     engine = create_engine_for(f"sqlite:///{data_dir / 'interlock.db'}")
     try:
         (change,) = recent_changes(engine)
+        with engine.connect() as connection:
+            (queued,) = connection.execute(select(alert_outbox.c.payload)).scalars()
     finally:
         engine.dispose()
+    alert = json.loads(queued) if isinstance(queued, str) else queued
+    assert ("MigrationFailed", "firing") == (alert["name"], alert["status"])
+    assert ("inventory", "1") == (alert["labels"]["service"], alert["labels"]["migration"])
     assert ("inventory", "migration", "staging") == (
         change.service,
         change.kind,

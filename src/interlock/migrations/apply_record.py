@@ -18,6 +18,11 @@ def default_service(directory: Path) -> str:
     return folder.parent.name or folder.name
 
 
+def database_name(url: str) -> str:
+    """The database a PostgreSQL URL names (`postgresql://u@h:5432/inventory` -> inventory)."""
+    return url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+
+
 def record_apply(
     report: ApplyReport,
     data_dir: Path,
@@ -26,13 +31,14 @@ def record_apply(
     service: str,
     environment: str | None = None,
 ) -> SavedReport:
-    """Save the report in `data_dir` and, when anything ran, record a change event in
-    Interlock's database (the SQLite file under `data_dir`, or INTERLOCK_DATABASE_URL)."""
+    """Save the report in `data_dir` and, when anything ran, record a change event and a
+    `MigrationFailed` alert (firing when a migration failed or was undone, resolved when the
+    run succeeded) in Interlock's database (the SQLite file under `data_dir`, or INTERLOCK_DATABASE_URL)."""
     saved = save_report(data_dir, "apply", label, {**report.to_json(), "service": service})
     ran = [m for m in report.migrations if m.statements]
     if not ran:
         return saved
-    from interlock.incidents import record_change
+    from interlock.incidents import migration_alert, raise_alert, record_change
     from interlock.settings import load_settings
     from interlock.store import create_engine_for, upgrade_database
 
@@ -40,6 +46,7 @@ def record_apply(
     upgrade_database(settings.database_url)
     engine = create_engine_for(settings.database_url)
     applied = [m.version for m in report.applied]
+    undone = [m.version for m in ran if m.status != "applied"]
     try:
         record_change(
             engine,
@@ -56,6 +63,16 @@ def record_apply(
                 "undone": [m.version for m in ran if m.status == "rolled back"],
                 "failed": [m.version for m in ran if m.status == "failed"],
             },
+        )
+        raise_alert(
+            engine,
+            migration_alert(
+                service=service,
+                database=database_name(report.target),
+                migration=(undone or applied)[-1],
+                success=report.ok,
+                detail=report.summary(),
+            ),
         )
     finally:
         engine.dispose()
