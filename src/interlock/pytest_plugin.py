@@ -17,7 +17,11 @@ from interlock.errors import InterlockError
 DEFAULT_PACT_DIR = "pacts"
 DEFAULT_SPEC = "4"
 
-pytest_plugins = ["interlock.envs.pytest_fixtures"]  # `interlock_env`: a service test environment
+pytest_plugins = [
+    "interlock.envs.pytest_fixtures",  # `interlock_env`: a service test environment
+    "interlock.perf.pytest_fixtures",  # `interlock_perf`: a load test with thresholds
+    "interlock.chaos.pytest_fixtures",  # `interlock_chaos`: experiments, resilience checks
+]
 
 
 @dataclass

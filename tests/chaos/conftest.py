@@ -9,9 +9,10 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 import uvicorn
@@ -60,19 +61,22 @@ def collector(tmp_path: Path) -> Iterator[Collector]:
         thread.join(timeout=30)
 
 
-GatewayFactory = Callable[[float | None], str]
+class GatewayFactory(Protocol):
+    def __call__(self, timeout_s: float | None, retries: int = 0, breaker: str = "none") -> str: ...
 
 
 @pytest.fixture
 def start_gateway(orders_stub: StubServer, collector: Collector) -> Iterator[GatewayFactory]:
-    """Start the tiny gateway calling the `orders` stub with this timeout (None: no timeout)."""
+    """Start the tiny gateway calling the `orders` stub with this timeout (None: no timeout),
+    retries, and circuit breaker (`THRESHOLD,RESET_S` or `none`)."""
     processes: list[subprocess.Popen[bytes]] = []
 
-    def start(timeout_s: float | None) -> str:
+    def start(timeout_s: float | None, retries: int = 0, breaker: str = "none") -> str:
         port = free_port()
         orders = orders_stub.endpoints()[0].url
         argv = [sys.executable, str(HERE / "caller_service.py"), str(port), orders, collector.url]
-        process = subprocess.Popen([*argv, "none" if timeout_s is None else str(timeout_s)])
+        timeout = "none" if timeout_s is None else str(timeout_s)
+        process = subprocess.Popen([*argv, timeout, str(retries), breaker])
         processes.append(process)
         wait_for_port(port, timeout=30)
         return f"http://127.0.0.1:{port}"

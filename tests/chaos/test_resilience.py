@@ -44,6 +44,7 @@ def _verify(
         sys.executable, "-m", "interlock", "chaos", "verify", "--service", "gateway",
         "--config", str(_config(tmp_path)), "--caller-url", f"{gateway}/checkout",
         "--stub-admin", stub.admin_url or "", "--data-dir", str(collector.data_dir), "-f", "json",
+        "--experiment", "timeout",
     ]  # fmt: skip
     return subprocess.run(
         argv, capture_output=True, text=True, cwd=tmp_path, timeout=180, check=False

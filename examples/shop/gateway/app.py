@@ -54,7 +54,12 @@ def create_app() -> FastAPI:
     inventory = ServiceClient(
         env.get("INVENTORY_URL", "http://127.0.0.1:8003"), "inventory", tracing.tracer
     )
-    orders = ServiceClient(env.get("ORDERS_URL", "http://127.0.0.1:8001"), "orders", tracing.tracer)
+    # No timeout on orders: placing an order waits on payments, which can be slow, so this
+    # client was given none at all. A slow orders then holds gateway's requests for as long
+    # as it takes: the defect the demo's chaos chapter finds (docs/chaos.md shows the fix).
+    orders = ServiceClient(
+        env.get("ORDERS_URL", "http://127.0.0.1:8001"), "orders", tracing.tracer, timeout=None
+    )
 
     def call(client: ServiceClient, method: str, path: str, body: Any = None) -> Any:
         response = client.request(method, path, body)

@@ -105,10 +105,17 @@ def service_app(
 class ServiceClient:
     """Calls one other service over HTTP inside a CLIENT span that carries `traceparent`."""
 
-    def __init__(self, base_url: str, peer_service: str, tracer: trace.Tracer) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        peer_service: str,
+        tracer: trace.Tracer,
+        timeout: httpx.Timeout | None = TIMEOUT,
+    ) -> None:
+        """`timeout=None` waits on the peer for as long as it takes (httpx's own meaning)."""
         self.peer_service = peer_service
         self.tracer = tracer
-        self.client = httpx.Client(base_url=base_url, timeout=TIMEOUT)
+        self.client = httpx.Client(base_url=base_url, timeout=timeout)
         address = urlsplit(base_url)
         self.host = address.hostname or ""
         self.port = address.port or (443 if address.scheme == "https" else 80)

@@ -21,13 +21,23 @@ from interlock.chaos.resilience import (
     ResilienceVerdict,
     load_expectations,
     slow_dependency_experiment,
-    verify_timeouts,
+)
+from interlock.chaos.resilience_experiments import (
+    dead_dependency_experiment,
+    retry_budget_experiment,
 )
 from interlock.chaos.tcp_proxy import Proxy
 from interlock.chaos.toxics import ChaosApiError, Stream, Toxic, ToxicType
 from interlock.chaos.toxiproxy_api import ChaosProxyServer, create_chaos_app, run_chaos_proxy
+from interlock.chaos.verification import (
+    EXPERIMENTS,
+    Target,
+    verify_resilience,
+    verify_timeouts,
+)
 
 __all__ = [
+    "EXPERIMENTS",
     "CallExpectation",
     "ChaosApiError",
     "ChaosProxyServer",
@@ -37,16 +47,20 @@ __all__ = [
     "ProxySpec",
     "ResilienceVerdict",
     "Stream",
+    "Target",
     "Toxic",
     "ToxicType",
     "create_chaos_app",
+    "dead_dependency_experiment",
     "load_expectations",
     "load_experiment_file",
     "load_proxy_config",
+    "retry_budget_experiment",
     "run_chaos_proxy",
     "run_experiment_data",
     "run_experiment_file",
     "slow_dependency_experiment",
     "stored_journals",
+    "verify_resilience",
     "verify_timeouts",
 ]

@@ -52,10 +52,14 @@ def remove_stub_faults(
     admin_url: str | None = None,
     configuration: Configuration = None,
 ) -> None:
-    """Remove one fault of a stubbed service by name, or all of them."""
-    from interlock.stubs import remove_faults
+    """Remove one fault of a stubbed service by name, or all of them; removing a fault that
+    is already gone is not an error (a rollback after a method that healed it)."""
+    from interlock.stubs import list_faults, remove_faults
 
-    remove_faults(setting(configuration, "interlock_stub_admin", admin_url), service, name)
+    admin = setting(configuration, "interlock_stub_admin", admin_url)
+    if name is not None and name not in {f.get("name") for f in list_faults(admin, service)}:
+        return
+    remove_faults(admin, service, name)
 
 
 def add_proxy_toxic(

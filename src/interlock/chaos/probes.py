@@ -20,10 +20,13 @@ Configuration = dict[str, Any] | None
 TRACE_LIMIT = 5000
 
 __all__ = [
+    "attempts_per_request",
+    "calls_once_breaker_opens",
     "client_span_durations_ms",
     "edge_error_rate",
     "edge_latency_ms",
     "edge_latency_under_traffic_ms",
+    "seconds_until_healthy",
     "service_error_rate",
     "service_latency_ms",
 ]
@@ -155,6 +158,12 @@ def client_span_durations_ms(
     return sorted(_edge(configuration, caller, callee, window_s).durations_ms)
 
 
+def _caller_done(caller: str) -> Any:
+    from interlock.chaos.trace_evidence import is_server_of
+
+    return lambda spans: any(is_server_of(s, caller) for s in spans)
+
+
 def edge_latency_under_traffic_ms(
     url: str,
     caller: str,
@@ -166,21 +175,109 @@ def edge_latency_under_traffic_ms(
     configuration: Configuration = None,
 ) -> float:
     """Send `requests` to the caller at `url`, then read how long it waited on the callee in
-    those requests' traces (a quantile; 1 is the slowest wait). The span store is polled until
-    every request's client span has arrived, or `wait_s` has passed."""
-    from interlock.chaos.actions import send_requests
+    those requests' traces (a quantile; 1 is the slowest wait).
+
+    Each request starts a trace of ours (`traceparent`), so only these requests' spans count;
+    a caller that does not continue incoming traces is read by time window instead."""
+    from interlock.chaos.trace_evidence import is_client_to, read_traces, send_traced
 
     started = time.time()
-    send_requests(url, requests, concurrency, configuration=configuration)
-    deadline = time.monotonic() + wait_s
-    while True:
-        window = time.time() - started + 0.5
-        try:
-            observed = _edge(configuration, caller, callee, window)
-        except UserInputError:
-            if time.monotonic() > deadline:
-                raise
-        else:
-            if len(observed.durations_ms) >= requests or time.monotonic() > deadline:
-                return observed.quantile(quantile)
-        time.sleep(0.2)
+    sent = send_traced(url, requests, concurrency)
+    traces = read_traces(configuration, [r.trace_id for r in sent], _caller_done(caller), wait_s)
+    waits = [
+        (s.end_unix_nano - s.start_unix_nano) / 1e6
+        for spans in traces.values()
+        for s in spans
+        if is_client_to(s, caller, callee, spans)
+    ]
+    if waits:
+        return Observed(tuple(waits), (False,) * len(waits)).quantile(quantile)
+    window = time.time() - started + 0.5
+    return _edge(configuration, caller, callee, window).quantile(quantile)
+
+
+def attempts_per_request(
+    url: str,
+    caller: str,
+    callee: str,
+    requests: int = 10,
+    concurrency: int = 2,
+    wait_s: float = 15.0,
+    configuration: Configuration = None,
+) -> int:
+    """Send `requests` to the caller at `url`; the most calls it made to the callee while
+    handling one of them (its CLIENT spans to the callee in that request's trace).
+
+    Raises when no trace shows a call at all: no evidence is not a pass."""
+    from interlock.chaos.trace_evidence import is_client_to, read_traces, send_traced
+
+    sent = send_traced(url, requests, concurrency)
+    traces = read_traces(configuration, [r.trace_id for r in sent], _caller_done(caller), wait_s)
+    counts = [
+        sum(1 for s in spans if is_client_to(s, caller, callee, spans))
+        for spans in traces.values()
+        if spans
+    ]
+    if not counts or not max(counts):
+        raise UserInputError(
+            f"no trace of {caller} calling {callee} for the {requests} requests sent to {url}: "
+            f"does {caller} continue the incoming `traceparent` and export its spans?"
+        )
+    return max(counts)
+
+
+def calls_once_breaker_opens(
+    url: str,
+    caller: str,
+    callee: str,
+    requests: int = 20,
+    pause_s: float = 0.05,
+    wait_s: float = 15.0,
+    configuration: Configuration = None,
+) -> dict[str, Any]:
+    """Send `requests` to the caller one after another (its dependency is down); of the last
+    half (by then a breaker has opened), the share whose trace still reaches the callee and
+    the median time the caller took (its SERVER spans)."""
+    from interlock.chaos.trace_evidence import is_client_to, is_server_of, read_traces, send_traced
+
+    sent = send_traced(url, requests, 1, pause_s=pause_s)
+    ids = [r.trace_id for r in sent]
+    traces = read_traces(configuration, ids, _caller_done(caller), wait_s)
+    late = [traces[i] for i in ids[len(ids) // 2 :] if traces[i]]
+    if not late:
+        raise UserInputError(
+            f"no trace of {caller} for the requests sent to {url}: does it continue the "
+            "incoming `traceparent` and export its spans?"
+        )
+    reaching = sum(
+        1 for spans in late if any(is_client_to(s, caller, callee, spans) for s in spans)
+    )
+    durations = sorted(
+        (s.end_unix_nano - s.start_unix_nano) / 1e6
+        for spans in late
+        for s in spans
+        if is_server_of(s, caller)
+    )
+    return {
+        "requests": requests,
+        "observed": len(late),
+        "reaching_callee": reaching / len(late),
+        "caller_p50_ms": durations[len(durations) // 2] if durations else None,
+        "statuses": sorted({r.status for r in sent}),
+    }
+
+
+def seconds_until_healthy(
+    url: str, within_s: float = 10.0, every_s: float = 0.25, configuration: Configuration = None
+) -> float:
+    """Seconds until the caller at `url` answers below 500 again, polling every `every_s`;
+    `within_s` + 1 when it never does (outside any tolerance up to `within_s`)."""
+    from interlock.chaos.trace_evidence import send_traced
+
+    started = time.monotonic()
+    while time.monotonic() - started <= within_s:
+        answer = send_traced(url, 1)[0]
+        if answer.status.isdigit() and int(answer.status) < 500:
+            return round(time.monotonic() - started, 3)
+        time.sleep(every_s)
+    return within_s + 1

@@ -1,4 +1,5 @@
-"""Resilience expectations from the catalog, and the built-in experiment that checks timeouts.
+"""Resilience expectations from the catalog, and the built-in experiment that checks timeouts
+(the ones for retries and breakers are in `resilience_experiments`, running them in `verification`).
 
 Declared in `interlock.yaml`, in a `kind: Config` document (the catalog leaves those to the
 capabilities that read them):
@@ -17,7 +18,7 @@ wait must end within the timeout (plus a slack for scheduling), or the timeout i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -222,6 +223,8 @@ class ResilienceVerdict:
     wait_before_ms: float | None
     wait_after_ms: float | None
     journal: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    """What the traces showed, by experiment: attempts per request, calls to a dead callee..."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -232,80 +235,5 @@ class ResilienceVerdict:
             "wait_before_ms": self.wait_before_ms,
             "wait_after_ms": self.wait_after_ms,
             "journal": self.journal,
+            "evidence": self.evidence,
         }
-
-
-def _probe_output(journal: dict[str, Any], phase: str) -> float | None:
-    state = (journal.get("steady_states") or {}).get(phase) or {}
-    probes = state.get("probes") or []
-    output = probes[0].get("output") if probes else None
-    return float(output) if isinstance(output, int | float) else None
-
-
-def verify_timeouts(
-    config: Path,
-    service: str,
-    caller_url: str,
-    stub_admin: str,
-    data_dir: Path,
-    database_url: str = "",
-) -> list[ResilienceVerdict]:
-    """Run the slow-dependency experiment for each call of `service` declared in `config`."""
-    from interlock.chaos.experiment import run_experiment_data
-
-    expectations = [e for e in load_expectations(config) if e.caller == service]
-    if not expectations:
-        raise UserInputError(
-            f"{config}: no resilience expectations for {service!r} (resilience.{service}.calls)"
-        )
-    configuration = {
-        "interlock_stub_admin": stub_admin,
-        "interlock_data_dir": str(data_dir),
-        "interlock_database_url": database_url,
-    }
-    verdicts = []
-    for expectation in expectations:
-        if expectation.timeout_ms is None:
-            verdicts.append(
-                ResilienceVerdict(
-                    expectation,
-                    "slow-dependency",
-                    False,
-                    f"{service} -> {expectation.callee}: no timeout declared",
-                    None,
-                    None,
-                    "",
-                )
-            )
-            continue
-        experiment = slow_dependency_experiment(expectation, caller_url)
-        run = run_experiment_data(experiment, data_dir, configuration=configuration)
-        before = _probe_output(run.journal, "before")
-        after = _probe_output(run.journal, "after")
-        limit = expectation.timeout_ms + slack_ms(expectation.timeout_ms)
-        injected = injected_latency_ms(expectation.timeout_ms)
-        if run.passed:
-            message = (
-                f"{service} -> {expectation.callee}: gave up after {after or 0:.0f} ms on a {injected} ms "
-                f"{expectation.callee}, within its {expectation.timeout_ms:g} ms timeout"
-            )
-        elif after is not None and after > limit:
-            message = (
-                f"{service} -> {expectation.callee}: waited {after:.0f} ms on a {injected} ms {expectation.callee}; "
-                f"declared timeout {expectation.timeout_ms:g} ms (limit {limit:g} ms with slack): "
-                "the timeout is missing or not applied"
-            )
-        else:
-            message = f"{service} -> {expectation.callee}: the experiment did not complete ({run.status}); see {run.journal_path}"
-        verdicts.append(
-            ResilienceVerdict(
-                expectation,
-                "slow-dependency",
-                run.passed,
-                message,
-                before,
-                after,
-                str(run.journal_path),
-            )
-        )
-    return verdicts

@@ -176,18 +176,32 @@ def verify(
         "--database-url",
         help="A PostgreSQL span store instead of the SQLite one in --data-dir.",
     ),
+    experiment: list[str] = typer.Option(
+        [],
+        "--experiment",
+        help="timeout, retries or breaker (repeatable; default: each one the declaration calls for).",
+    ),
+    callee: str | None = typer.Option(
+        None, "--callee", help="Verify only the call to this dependency."
+    ),
     output: Format = typer.Option(Format.text, "--format", "-f", help="text or json."),
 ) -> None:
-    """Verify a service's declared timeouts with the built-in slow-dependency experiment.
+    """Verify a service's declared timeouts, retries and circuit breakers with built-in experiments.
 
-    Each declared call's stub is slowed well past the timeout while traffic goes through the
-    service; the service's client spans must end within the timeout (plus a slack).
+    timeout: the callee's stub is slowed well past the declared timeout while traffic goes
+    through the service; its client spans must end within the timeout (plus a slack).
+    retries: the callee fails every call; no request may call it more than 1 + retries times.
+    breaker: the callee is dead; once the breaker opens, requests stop reaching it, and the
+    service answers again soon after the callee returns.
 
-    Exit codes: 0 every timeout holds, 1 a timeout missing or not applied, 2 bad input.
+    Exit codes: 0 every expectation holds, 1 one is not met, 2 bad input.
     """
-    from interlock.chaos import verify_timeouts
+    from interlock.chaos import EXPERIMENTS, Target, verify_resilience
 
-    verdicts = verify_timeouts(config, service, caller_url, stub_admin, data_dir, database_url)
+    target = Target(caller_url, stub_admin, data_dir, database_url)
+    verdicts = verify_resilience(
+        config, service, target, tuple(experiment) or EXPERIMENTS, callee=callee
+    )
     if output is Format.json:
         print_json(
             {

@@ -18,6 +18,7 @@ from interlock.envs import (
     load_environment_file,
     start_environment,
     stop_environment,
+    stub_services,
 )
 from interlock.errors import UserInputError
 from interlock.processes import ProcessStartError, sigterm_as_interrupt
@@ -102,6 +103,16 @@ def _stub_rows(state: EnvironmentState, piece_name: str) -> list[tuple[str, str]
     return [(f"  └ {name}", str(url)) for name, url in services.items()]
 
 
+def _print_trust(state: EnvironmentState) -> None:
+    """One line per stub served from a broker's pact: whether its pact is trusted."""
+    trusted = [s for s in stub_services(state) if s["trust"] is not None]
+    if trusted:
+        from interlock.stubs import trust_line
+
+        for service in trusted:
+            console.print(f"stub {service['name']}: {trust_line(service['trust'])}", markup=False)
+
+
 def _render_state(state: EnvironmentState) -> None:
     table = Table("piece", "kind", "url", "pid")
     for piece in state.pieces:
@@ -109,6 +120,7 @@ def _render_state(state: EnvironmentState) -> None:
         for name, url in _stub_rows(state, piece.name):
             table.add_row(name, "stub", url, "")
     console.print(table)
+    _print_trust(state)
     for key, value in state.variables.items():
         console.print(f"{key}={value}")
 
@@ -127,7 +139,12 @@ def status(
     healthy = all(s.healthy for s in statuses)
     if output is Format.json:
         print_json(
-            {**state.to_json(), "healthy": healthy, "status": [s.to_json() for s in statuses]}
+            {
+                **state.to_json(),
+                "healthy": healthy,
+                "status": [s.to_json() for s in statuses],
+                "stubs": stub_services(state),
+            }
         )
     else:
         table = Table("piece", "kind", "url", "pid", "health")
@@ -144,6 +161,7 @@ def status(
                 table.add_row(name, "stub", url, "", health)
         console.print(f"environment [bold]{state.name}[/] ({state.file})")
         console.print(table)
+        _print_trust(state)
     if not healthy:
         raise typer.Exit(1)
 

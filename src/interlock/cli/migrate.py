@@ -209,6 +209,26 @@ def dry_run_command(
     max_lock_ms: float = typer.Option(
         1000.0, "--max-lock-ms", help="A blocking lock held longer than this is a finding."
     ),
+    broker: str | None = typer.Option(
+        None,
+        "--broker",
+        help="Also replay each consumer's latest database contract from this broker (its base "
+        "URL) and publish one verification result per contract.",
+    ),
+    version: str | None = typer.Option(
+        None, "--version", help="The database owner's version the results are published for."
+    ),
+    database: str | None = typer.Option(
+        None,
+        "--database",
+        help="The database's name in the broker (default: the one --database-url names).",
+    ),
+    broker_token: str | None = typer.Option(
+        None,
+        "--broker-token",
+        envvar=["INTERLOCK_BROKER_TOKEN", "PACT_BROKER_TOKEN"],
+        help="A broker token with the verify role (with --broker).",
+    ),
     format: ReportFormat = typer.Option(
         ReportFormat.text, "--format", "-f", help="text, json or html."
     ),
@@ -229,10 +249,12 @@ def dry_run_command(
     Exit codes: 0 safe, 1 a failed statement, broken contract, risky lock or rollback difference, 2 bad input.
     """
     from interlock.contracts import load_contract_queries
+    from interlock.migrations import broker_verdicts as verdicts_
 
-    report = migrations.dry_run(
+    report, verdicts = verdicts_.dry_run_with_broker(
         database_url,
         migrations.read_migrations(path),
+        verdicts_.broker_target(broker, version, database, broker_token),
         from_version=from_version,
         contracts=load_contract_queries(contracts),
         sample_percent=sample,
@@ -242,13 +264,16 @@ def dry_run_command(
     if save_to is not None:
         migrations.save_report(save_to, "dry-run", str(path), report.to_json())
     if format is ReportFormat.json:
-        text = json.dumps(report.to_json(), indent=2) + "\n"
+        data = report.to_json()
+        if verdicts is not None:
+            data["broker"] = verdicts_.verdicts_to_json(verdicts)
+        text = json.dumps(data, indent=2) + "\n"
     elif format is ReportFormat.html:
         text = migrations.render_dry_run_html(report) + "\n"
     elif output is not None:
-        text = render_to_text(lambda to: migrations.render_dry_run_text(report, to))
+        text = render_to_text(lambda to: verdicts_.render_dry_run_text(report, verdicts, to))
     else:
-        migrations.render_dry_run_text(report, console)
+        verdicts_.render_dry_run_text(report, verdicts, console)
         text = ""
     if output is not None:
         write_output(output, text)

@@ -7,6 +7,7 @@ result (a Rich table for people, `--format json` for machines, a JUnit file for 
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +18,6 @@ from rich.table import Table
 from interlock.cli.options import output_option
 from interlock.cli.output import (
     EXIT_CODES,
-    Format,
     console,
     console_err,
     print_json,
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from interlock.perf import Comparison, LoadTestReport
+    from interlock.settings import Settings
 
 app = typer.Typer(
     help="Load tests, thresholds and regression checks.\n\n" + EXIT_CODES, no_args_is_help=True
@@ -47,7 +48,17 @@ DATABASE_URL = typer.Option(
     envvar="INTERLOCK_DATABASE_URL",
     help="Interlock's database (default: the SQLite file under --data-dir).",
 )
-FORMAT = typer.Option(Format.text, "--format", "-f", help="text or json.")
+
+
+class PerfFormat(StrEnum):
+    text = "text"
+    json = "json"
+    github = "github"
+
+
+FORMAT = typer.Option(
+    PerfFormat.text, "--format", "-f", help="text, json or github (workflow annotations)."
+)
 
 
 def _seconds(text: str, flag: str) -> float:
@@ -61,10 +72,10 @@ def _seconds(text: str, flag: str) -> float:
         ) from None
 
 
-def _database_url(data_dir: Path | None, database_url: str | None) -> str:
+def _settings(data_dir: Path | None, database_url: str | None) -> Settings:
     from interlock.settings import load_settings
 
-    return load_settings(data_dir=data_dir, database_url=database_url).database_url
+    return load_settings(data_dir=data_dir, database_url=database_url)
 
 
 @app.command("run")
@@ -83,6 +94,31 @@ def run_command(
         "--pacts",
         help="Pact files or directories: the traffic is the requests of the --service's interactions.",
         metavar="PATH",
+    ),
+    openapi: list[Path] = typer.Option(
+        [],
+        "--openapi",
+        help="OpenAPI documents: the traffic is each operation's request, from its examples.",
+        metavar="FILE",
+    ),
+    observed_latencies: bool = typer.Option(
+        False,
+        "--observed-latencies",
+        help="With --env: each stubbed dependency answers with the latencies observed on its edge.",
+    ),
+    observed_mix: bool = typer.Option(
+        False,
+        "--observed-mix",
+        help="Weigh the traffic's operations by the rates observed for the service.",
+    ),
+    observed_from: Path | None = typer.Option(
+        None,
+        "--observed-from",
+        help="The data directory whose span store saw the service (default: --data-dir).",
+        metavar="DIR",
+    ),
+    observed_window: str = typer.Option(
+        "1h", "--observed-window", help="How far back the observations reach."
     ),
     scenario: Path | None = typer.Option(
         None,
@@ -130,7 +166,7 @@ def run_command(
     junit: Path | None = typer.Option(
         None, "--junit", help="Write the thresholds as a JUnit XML report here.", metavar="PATH"
     ),
-    format: Format = FORMAT,
+    format: PerfFormat = FORMAT,
     output: Path | None = output_option("Write the report to this file."),
 ) -> None:
     """Load one service at a constant arrival rate (open model) and check thresholds.
@@ -144,12 +180,14 @@ def run_command(
     """
     from interlock.perf import (
         LoadTestRequest,
+        SpanSource,
         Stage,
         load_test,
         parse_threshold,
         thresholds_to_junit,
     )
 
+    settings = _settings(data_dir, database_url)
     request = LoadTestRequest(
         stages=(Stage(_seconds(duration, "--duration"), rate),),
         target=target,
@@ -162,12 +200,27 @@ def run_command(
         timeout_s=_seconds(timeout, "--timeout"),
         repeat=repeat,
         commit=commit,
-        database_url=_database_url(data_dir, database_url) if store else None,
+        database_url=settings.database_url if store else None,
+        span_store=settings.data_dir,
+        openapi=tuple(openapi),
+        observed=SpanSource(
+            observed_from or settings.data_dir, "", _seconds(observed_window, "--observed-window")
+        ),
+        observed_latencies=observed_latencies,
+        observed_mix=observed_mix,
     )
     report = load_test(request)
     if junit is not None:
         write_output(junit, thresholds_to_junit(report.combined, report.thresholds), "--junit")
-    _emit(format, output, report.to_json(), lambda to: _render_run(report, to))
+    from interlock.perf.annotations import thresholds_to_github
+
+    _emit(
+        format,
+        output,
+        report.to_json(),
+        lambda to: _render_run(report, to),
+        lambda: thresholds_to_github(report),
+    )
     raise typer.Exit(0 if report.passed else 1)
 
 
@@ -195,36 +248,64 @@ def check_command(
     ),
     data_dir: Path | None = DATA_DIR,
     database_url: str | None = DATABASE_URL,
-    format: Format = FORMAT,
+    junit: Path | None = typer.Option(
+        None,
+        "--junit",
+        help="Write the comparison as a JUnit XML report here (a failure per regression).",
+        metavar="PATH",
+    ),
+    format: PerfFormat = FORMAT,
     output: Path | None = output_option("Write the report to this file."),
 ) -> None:
     """Compare the current commit's runs with the baseline's: p50 and p95 per operation.
 
     A change is reported when its confidence interval (a bootstrap over runs and requests)
     excludes zero and it is at least --min-change: "p95 of POST /orders +18% (95% CI +11%…+25%)".
+    When the runs kept their traces' span profiles, the report names the spans whose self
+    time per request grew, with example trace ids.
 
     Exit codes: 0 no regression, 1 a regression, 2 bad input (no runs at the baseline...).
     """
     from interlock.perf import check_against
+    from interlock.perf.annotations import comparison_to_github, comparison_to_junit
 
     comparison = check_against(
-        _database_url(data_dir, database_url),
+        _settings(data_dir, database_url).database_url,
         service,
         against,
         commit=commit,
         min_change=min_change / 100,
         confidence=confidence / 100,
     )
-    _emit(format, output, comparison.to_json(), lambda to: _render_check(comparison, to))
+    if junit is not None:
+        write_output(junit, comparison_to_junit(comparison), "--junit")
+    _emit(
+        format,
+        output,
+        comparison.to_json(),
+        lambda to: _render_check(comparison, to),
+        lambda: comparison_to_github(comparison),
+    )
     raise typer.Exit(1 if comparison.regressions else 0)
 
 
 def _emit(
-    format: Format, output: Path | None, data: object, render: Callable[[Console], None]
+    format: PerfFormat,
+    output: Path | None,
+    data: object,
+    render: Callable[[Console], None],
+    github: Callable[[], str],
 ) -> None:
     import json
+    import sys
 
-    if format is Format.json:
+    if format is PerfFormat.github:
+        if output is None:
+            sys.stdout.write(github())
+        else:
+            write_output(output, github())
+        return
+    if format is PerfFormat.json:
         if output is None:
             print_json(data)
         else:
@@ -277,6 +358,13 @@ def _render_run(report: LoadTestReport, to: Console) -> None:
     for result in report.thresholds:
         mark = "[green]✓[/]" if result.passed else "[red]✗[/]"
         to.print(f"{mark} {escape(result.message)}")
+    for dependency, seen in report.observed.get("latencies", {}).items():
+        figures = (
+            f"p50 {seen['p50_ms']} ms, p95 {seen['p95_ms']} ms over {seen['calls']} calls"
+            if seen.get("calls")
+            else seen.get("note", "")
+        )
+        to.print(f"stub {escape(dependency)}: observed latencies, {escape(figures)}")
     for warning in report.warnings:
         console_err.print(f"[yellow]warning:[/] {escape(warning)}")
     if report.stored:
@@ -310,6 +398,11 @@ def _render_check(comparison: Comparison, to: Console) -> None:
         to.print(f"[red]regression:[/] {escape(c.message)}")
     for c in comparison.improvements:
         to.print(f"[green]improvement:[/] {escape(c.message)}")
+    if comparison.regressions and comparison.spans:
+        to.print("why (self time per request in the runs' traces):")
+        for span in comparison.spans:
+            examples = ", ".join(span.examples) or "none kept"
+            to.print(f"  {escape(span.message)} — example traces: {escape(examples)}")
     if not comparison.regressions:
         to.print("no regression")
     for note in comparison.notes:

@@ -18,10 +18,12 @@ from interlock.stubs import (
     RecordingServer,
     StubServer,
     add_fault,
+    broker_sources,
     list_faults,
     load_fault_config,
     load_services,
     remove_faults,
+    trust_line,
 )
 
 app = typer.Typer(
@@ -34,8 +36,9 @@ fault_app = typer.Typer(help="HTTP faults on running stubs.\n\n" + EXIT_CODES, n
 @app.command("serve")
 def serve(
     sources: list[str] = typer.Argument(
-        ...,
+        None,
         help="Pact files, OpenAPI documents, WireMock mappings or directories; `name=PATH` names the service.",
+        show_default=False,
     ),
     port: int | None = port_option(
         None,
@@ -51,15 +54,46 @@ def serve(
     seed: int = typer.Option(0, "--seed", help="Seed for generated values (deterministic)."),
     faults: Path | None = typer.Option(None, "--faults", help="A YAML/JSON file of faults to set."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    broker: str | None = typer.Option(
+        None,
+        "--broker",
+        help="Also serve the latest pact of --consumer with each --provider from this broker.",
+    ),
+    consumer: str | None = typer.Option(
+        None, "--consumer", help="The pacts' consumer (with --broker)."
+    ),
+    providers: list[str] = typer.Option(
+        [],
+        "--provider",
+        help="A provider whose pact to serve, `NAME=PROVIDER` to name the service (with "
+        "--broker; repeatable).",
+    ),
+    environment: str | None = typer.Option(
+        None,
+        "--environment",
+        help="Trust the pact when the provider version deployed here verified it (with --broker; "
+        "default: any provider version).",
+    ),
+    broker_token: str | None = typer.Option(
+        None,
+        "--broker-token",
+        envvar=["INTERLOCK_BROKER_TOKEN", "PACT_BROKER_TOKEN"],
+        help="A broker token with the read role (with --broker).",
+    ),
     output: Format = typer.Option(
         Format.text, "--format", "-f", help="text or json (the services)."
     ),
 ) -> None:
     """Serve stubs of one or many services in one process until Ctrl-C.
 
-    Exit codes: 0 stopped, 2 a source that cannot be read or a port that cannot be opened.
+    A stub from --broker carries its trust verdict (verified, provider_version, environment)
+    in the admin API's /services.
+
+    Exit codes: 0 stopped, 2 a source that cannot be read, a broker that cannot answer or a
+    port that cannot be opened.
     """
-    services = load_services(sources, seed=seed)
+    brokers = broker_sources(broker, consumer, providers, environment, broker_token)
+    services = load_services(sources or [], seed=seed, brokers=brokers)
     if faults is not None:
         load_fault_config(faults, services)
     if port is not None:
@@ -79,6 +113,9 @@ def serve(
         for endpoint in endpoints:
             table.add_row(endpoint.name, str(endpoint.stubs), endpoint.url, endpoint.source)
         console.print(table)
+        for service in services:
+            if service.trust is not None:
+                console.print(f"{service.name}: {trust_line(service.trust)}")
         console.print(f"admin API: [bold]{server.admin_url}[/] (Ctrl-C to stop)")
     sys.stdout.flush()  # whoever reads the URLs through a pipe needs them now
     server.serve()

@@ -15,6 +15,8 @@ from interlock.perf.load_test import (
     load_test,
 )
 from interlock.perf.model import OVERALL, OperationResult, PerfRun
+from interlock.perf.observed import SpanSource, observed_rates, weigh_by_observed
+from interlock.perf.openapi_traffic import plan_from_openapi
 from interlock.perf.pact_traffic import plan_from_pacts
 from interlock.perf.records import get_run, perf_database, recent_runs, save_run, stored_services
 from interlock.perf.runner import LoadEngineError, LoadOptions, run_load
@@ -40,6 +42,7 @@ __all__ = [
     "OperationResult",
     "PerfRun",
     "RequestVariant",
+    "SpanSource",
     "Stage",
     "Step",
     "Threshold",
@@ -52,12 +55,15 @@ __all__ = [
     "get_run",
     "load_scenario",
     "load_test",
+    "observed_rates",
     "parse_threshold",
     "perf_database",
+    "plan_from_openapi",
     "plan_from_pacts",
     "recent_runs",
     "run_load",
     "save_run",
     "stored_services",
     "thresholds_to_junit",
+    "weigh_by_observed",
 ]

@@ -17,6 +17,7 @@ from typing import Any
 
 from interlock.perf.histogram import CumulativeHistogram
 from interlock.perf.model import OVERALL, PerfRun
+from interlock.perf.span_profile import SpanChange, span_changes
 
 QUANTILES = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99}
 
@@ -76,6 +77,8 @@ class Comparison:
     current_runs: int
     changes: tuple[MetricChange, ...]
     notes: tuple[str, ...] = field(default_factory=tuple)
+    spans: tuple[SpanChange, ...] = ()
+    """Kinds of span whose self time per request grew: why it is slower (from the runs' traces)."""
 
     @property
     def regressions(self) -> list[MetricChange]:
@@ -93,6 +96,7 @@ class Comparison:
             "regressions": [c.message for c in self.regressions],
             "improvements": [c.message for c in self.improvements],
             "changes": [c.to_json() for c in self.changes],
+            "spans": [c.to_json() for c in self.spans],
             "notes": list(self.notes),
         }
 
@@ -220,4 +224,5 @@ def compare_runs(
         len(current),
         tuple(changes),
         tuple(notes),
+        tuple(span_changes([r.span_profile for r in baseline], [r.span_profile for r in current])),
     )

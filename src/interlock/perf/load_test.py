@@ -14,8 +14,14 @@ from typing import Any
 from interlock.errors import UserInputError
 from interlock.perf.compare import Comparison, compare_runs
 from interlock.perf.model import PerfRun
+from interlock.perf.observed import (
+    SpanSource,
+    apply_observed_latencies,
+    observed_rates,
+    weigh_by_observed,
+)
 from interlock.perf.records import perf_database, runs_at, save_run, stored_commits
-from interlock.perf.runner import LoadOptions, environment_target, run_load
+from interlock.perf.runner import EnvironmentTarget, LoadOptions, environment_target, run_load
 from interlock.perf.thresholds import Threshold, ThresholdResult, evaluate_thresholds
 from interlock.perf.traffic import Stage, TrafficPlan
 
@@ -31,6 +37,7 @@ class LoadTestRequest:
     target: str | None = None
     env_file: Path | None = None
     pacts: tuple[Path, ...] = ()
+    openapi: tuple[Path, ...] = ()
     scenario: Path | None = None
     service: str | None = None
     thresholds: tuple[Threshold, ...] = ()
@@ -40,6 +47,15 @@ class LoadTestRequest:
     commit: str | None = None
     database_url: str | None = None  # None: the runs are not stored
     seed: int = 0
+    span_store: Path | None = None
+    """A data directory whose span store gets the target's traces (an environment's own
+    collector is used with `env_file`): each run keeps the self time of its spans."""
+    observed: SpanSource | None = None
+    """Where production's behaviour was traced, for the two options below."""
+    observed_latencies: bool = False
+    """Each stubbed dependency of `env_file` answers with its edge's observed latencies."""
+    observed_mix: bool = False
+    """Flows weighted by the observed rate of their operation."""
 
 
 @dataclass
@@ -51,6 +67,8 @@ class LoadTestReport:
     thresholds: list[ThresholdResult]
     stored: bool = False
     warnings: list[str] = field(default_factory=list)
+    observed: dict[str, Any] = field(default_factory=dict)
+    """What was taken from the span store: latencies per stubbed dependency, the mix's notes."""
 
     @property
     def passed(self) -> bool:
@@ -76,6 +94,7 @@ class LoadTestReport:
                 for r in self.thresholds
             ],
             "warnings": self.warnings,
+            "observed": self.observed,
         }
 
 
@@ -100,18 +119,22 @@ def _git_rev_parse(ref: str, cwd: Path | None = None) -> str | None:
     return sha if done.returncode == 0 and sha else None
 
 
-def _plan(request: LoadTestRequest, service: str | None) -> TrafficPlan:
+def _plan(request: LoadTestRequest, service: str | None) -> tuple[TrafficPlan, list[str]]:
+    """The traffic, and notes on what a source left out."""
+    from interlock.perf.openapi_traffic import plan_from_openapi
     from interlock.perf.pact_traffic import plan_from_pacts
     from interlock.perf.scenario import load_scenario
 
     if request.scenario is not None:
-        return load_scenario(request.scenario, request.stages)
+        return load_scenario(request.scenario, request.stages), []
+    if request.openapi:
+        return plan_from_openapi(request.openapi, request.stages, request.seed, service)
     if request.pacts:
         if not service:
             raise UserInputError("--service: name the provider whose pacts give the traffic")
-        return plan_from_pacts(request.pacts, service, request.stages, request.seed)
+        return plan_from_pacts(request.pacts, service, request.stages, request.seed), []
     raise UserInputError(
-        "expected --pacts DIR (with --service) or --scenario FILE: nothing to send"
+        "expected --pacts DIR (with --service), --openapi FILE or --scenario FILE: nothing to send"
     )
 
 
@@ -140,22 +163,51 @@ def _merge(runs: list[PerfRun]) -> PerfRun:
 
 
 @contextmanager
-def _target(request: LoadTestRequest) -> Iterator[tuple[str | None, str]]:
+def _target(request: LoadTestRequest) -> Iterator[EnvironmentTarget]:
     if request.env_file is not None:
-        with environment_target(request.env_file) as (service, url):
-            yield service, url
+        with environment_target(request.env_file) as target:
+            yield target
         return
-    yield request.service, request.target or ""
+    if request.observed_latencies:
+        raise UserInputError(
+            "--observed-latencies: needs --env FILE, whose stubs take the observed latencies"
+        )
+    yield EnvironmentTarget(
+        request.service or "", request.target or "", request.span_store, None, ()
+    )
+
+
+def _profile_runs(runs: list[PerfRun], span_store: Path | None, service: str) -> None:
+    """Give each run the span profile of its window, when the store has the service's traces."""
+    from interlock.perf.span_profile import read_profile, wait_for_spans
+    from interlock.telemetry import TelemetrySettings
+
+    if span_store is None or not TelemetrySettings(data_dir=span_store).spans_path.exists():
+        return
+    wait_for_spans(span_store, "", service, runs[0].window_ns[0])
+    for run in runs:
+        run.span_profile = read_profile(span_store, "", service, *run.window_ns)
 
 
 def load_test(request: LoadTestRequest) -> LoadTestReport:
     """Run the load test `request.repeat` times, store each run, check the thresholds."""
     if request.repeat < 1:
         raise UserInputError("--repeat: expected 1 or more")
-    with _target(request) as (env_service, target):
-        service = request.service or env_service
-        plan = _plan(request, service)
-        target = target or plan.target or ""
+    observed: dict[str, Any] = {}
+    with _target(request) as env:
+        service = request.service or env.service or None
+        plan, left_out = _plan(request, service)
+        if request.observed_mix:
+            plan, mix_notes = weigh_by_observed(
+                plan, observed_rates(_source(request), service or plan.service or "")
+            )
+            observed["mix"] = {f.name: f.weight for f in plan.flows}
+            observed["mix_notes"] = mix_notes
+        if request.observed_latencies and env.stub_admin:
+            observed["latencies"] = apply_observed_latencies(
+                env.stub_admin, env.service, list(env.stubbed), _source(request)
+            )
+        target = env.url or plan.target or ""
         if not target:
             raise UserInputError(
                 "--target: expected the URL of the service to load (or --env FILE)"
@@ -169,8 +221,9 @@ def load_test(request: LoadTestRequest) -> LoadTestReport:
             request.commit or current_commit(),
         )
         runs = [run_load(plan, options) for _ in range(request.repeat)]
+        _profile_runs(runs, env.spans, options.service or "unknown")
     combined = _merge(runs)
-    warnings = []
+    warnings = list(left_out)
     if any(run.generator.get("behind_schedule") for run in runs):
         warnings.append(
             "the load generator fell behind its schedule (send lag p99 above 10 ms): "
@@ -183,7 +236,13 @@ def load_test(request: LoadTestRequest) -> LoadTestReport:
             for run in runs:
                 save_run(engine, run)
     results = evaluate_thresholds(combined, request.thresholds)
-    return LoadTestReport(runs, combined, results, stored, warnings)
+    return LoadTestReport(runs, combined, results, stored, warnings, observed)
+
+
+def _source(request: LoadTestRequest) -> SpanSource:
+    if request.observed is None:
+        raise UserInputError("--observed-from: expected the span store that saw the service")
+    return request.observed
 
 
 def resolve_baseline(commits: list[str], ref: str, cwd: Path | None = None) -> str | None:

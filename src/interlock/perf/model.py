@@ -95,6 +95,11 @@ class PerfRun:
     generator: dict[str, float] = field(default_factory=dict)
     source: str = ""
     id: int | None = None
+    span_profile: dict[str, Any] = field(default_factory=dict)
+    """Self time per kind of span in the run's traces (`span_profile.profile_traces`); empty
+    when the service's spans were not in reach."""
+    window_ns: tuple[int, int] = (0, 0)
+    """When the run sent its traffic (Unix ns): where its traces are in the span store."""
 
     @property
     def requests(self) -> int:
@@ -154,4 +159,5 @@ class PerfRun:
             "operations": operations,
             "timeline": self.timeline,
             "generator": self.generator,
+            "span_profile": self.span_profile,
         }

@@ -48,6 +48,7 @@ def save_run(engine: Engine, run: PerfRun) -> int:
                 errors=overall.errors,
                 timeline=run.timeline,
                 generator=run.generator,
+                span_profile=run.span_profile or None,
             )
             .returning(perf_runs.c.id)
         ).scalar_one()
@@ -99,6 +100,7 @@ def _run(row: Row[Any], operations: list[Row[Any]]) -> PerfRun:
         generator=dict(row.generator),
         source=row.source,
         id=row.id,
+        span_profile=dict(row.span_profile or {}),
     )
 
 

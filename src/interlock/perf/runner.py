@@ -11,6 +11,7 @@ import math
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -59,6 +60,7 @@ def run_load(plan: TrafficPlan, options: LoadOptions) -> PerfRun:
     users = options.users or default_users(plan)
     spec = plan.engine_spec(options.target, users, options.timeout_s, options.seed)
     started_at = datetime.now(UTC)
+    started_ns = time.time_ns()
     with tempfile.TemporaryDirectory(prefix="interlock-perf-") as scratch:
         spec_path = Path(scratch) / "spec.json"
         result_path = Path(scratch) / "result.json"
@@ -78,6 +80,7 @@ def run_load(plan: TrafficPlan, options: LoadOptions) -> PerfRun:
             tail = "\n".join(done.stderr.strip().splitlines()[-15:])
             raise LoadEngineError(f"the load engine failed (exit {done.returncode}):\n{tail}")
         result = json.loads(result_path.read_text(encoding="utf-8"))
+    ended_ns = time.time_ns()
     operations = {
         name: OperationResult.from_json(data) for name, data in result["operations"].items()
     }
@@ -92,13 +95,26 @@ def run_load(plan: TrafficPlan, options: LoadOptions) -> PerfRun:
         timeline=result["timeline"],
         generator=result["generator"],
         source=plan.source,
+        window_ns=(started_ns, ended_ns),
     )
 
 
+@dataclass(frozen=True)
+class EnvironmentTarget:
+    """The service under test in a running environment: its URL, the span store its collector
+    writes (None without one), the stub server's admin API and the stubbed dependencies."""
+
+    service: str
+    url: str
+    spans: Path | None
+    stub_admin: str | None
+    stubbed: tuple[str, ...]
+
+
 @contextmanager
-def environment_target(env_file: Path) -> Iterator[tuple[str, str]]:
-    """Bring up the environment of `env_file` (as `interlock env up`), yield its service's
-    (name, URL), and bring it down afterwards."""
+def environment_target(env_file: Path) -> Iterator[EnvironmentTarget]:
+    """Bring up the environment of `env_file` (as `interlock env up`), yield where its service
+    is, and bring it down afterwards."""
     from interlock.envs import default_state_dir, load_environment_file, start_environment
 
     spec = load_environment_file(env_file)
@@ -114,6 +130,12 @@ def environment_target(env_file: Path) -> Iterator[tuple[str, str]]:
             raise UserInputError(
                 f"--env {env_file}: the environment gave no URL for {spec.service}"
             )
-        yield spec.service, url
+        yield EnvironmentTarget(
+            spec.service,
+            url,
+            running.state_dir / "telemetry" if spec.otlp else None,
+            running.variables.get("INTERLOCK_STUB_ADMIN_URL"),
+            tuple(d.name for d in spec.dependencies if d.stub),
+        )
     finally:
         running.stop()

@@ -17,6 +17,12 @@ from interlock.chaos import (
     load_proxy_config,
     run_chaos_proxy,
 )
+from interlock.stubs.broker_source import (
+    BrokerSource,
+    broker_sources,
+    load_broker_service,
+    trust_line,
+)
 from interlock.stubs.fault_client import add_fault, list_faults, remove_faults
 from interlock.stubs.http_faults import FaultError, HttpFault, parse_fault
 from interlock.stubs.matcher_inference import infer_matchers
@@ -33,6 +39,7 @@ from interlock.stubs.stub_service import StubService
 from interlock.stubs.stub_sources import load_services
 
 __all__ = [
+    "BrokerSource",
     "ChaosApiError",
     "ChaosProxyServer",
     "FaultError",
@@ -53,13 +60,16 @@ __all__ = [
     "Toxic",
     "ToxicType",
     "add_fault",
+    "broker_sources",
     "create_chaos_app",
     "infer_matchers",
     "list_faults",
+    "load_broker_service",
     "load_fault_config",
     "load_proxy_config",
     "load_services",
     "parse_fault",
     "remove_faults",
     "run_chaos_proxy",
+    "trust_line",
 ]

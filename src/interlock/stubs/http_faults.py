@@ -40,6 +40,8 @@ class HttpFault:
     toxicity: float = 1.0
     attributes: dict[str, int] = field(default_factory=dict)
     hits: int = 0
+    samples: tuple[int, ...] = ()
+    """A latency fault's delays (ms) to draw from, one per request: an observed distribution."""
 
     def attr(self, key: str) -> int:
         return self.attributes.get(key, 0)
@@ -72,6 +74,7 @@ class HttpFault:
             "toxicity": self.toxicity,
             "attributes": dict(self.attributes),
             "hits": self.hits,
+            **({"samples": list(self.samples)} if self.samples else {}),
         }
 
 
@@ -106,5 +109,14 @@ def parse_fault(data: Any, where: str = "fault") -> HttpFault:
     route = data.get("route")
     if route is not None and not isinstance(route, str):
         raise FaultError(f"{where}.route: expected a string like 'GET /orders'")
+    samples = data.get("samples", [])
+    if kind != "latency" and samples:
+        raise FaultError(f"{where}.samples: only a latency fault draws from samples")
+    if not isinstance(samples, list) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in samples
+    ):
+        raise FaultError(
+            f"{where}.samples: expected a list of delays in ms (non-negative integers)"
+        )
     name = str(data.get("name") or f"{kind}_{route or 'all'}")
-    return HttpFault(name, kind, route, float(toxicity), attributes)
+    return HttpFault(name, kind, route, float(toxicity), attributes, samples=tuple(samples))

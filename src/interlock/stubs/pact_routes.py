@@ -156,10 +156,14 @@ class PactRoute(StubRoute):
 
 def pact_routes(path: Path) -> tuple[str, list[StubRoute]]:
     """The provider's name and one route per HTTP interaction of the pact file."""
-    pact = load_pact(path)
+    return pact_routes_of(load_pact(path), str(path))
+
+
+def pact_routes_of(pact: Pact, source: str) -> tuple[str, list[StubRoute]]:
+    """The provider's name and one route per HTTP interaction of a pact read from `source`."""
     routes: list[StubRoute] = []
     for index, interaction in enumerate(pact.interactions):
         if interaction.request is None or interaction.response is None:
             continue
-        routes.append(PactRoute(pact, interaction, str(path), index))
+        routes.append(PactRoute(pact, interaction, source, index))
     return pact.provider, routes

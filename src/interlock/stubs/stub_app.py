@@ -189,7 +189,8 @@ async def _send_with_faults(
     if "latency" in by_type:
         fault = by_type["latency"]
         jitter = fault.attr("jitter")
-        delay = fault.attr("latency") + (rng.uniform(-jitter, jitter) if jitter else 0)
+        base = rng.choice(fault.samples) if fault.samples else fault.attr("latency")
+        delay = base + (rng.uniform(-jitter, jitter) if jitter else 0)
         await asyncio.sleep(max(0.0, delay) / 1000)
     if "reset_peer" in by_type:
         await asyncio.sleep(by_type["reset_peer"].attr("timeout") / 1000)

@@ -44,6 +44,9 @@ class StubService:
         self.scenarios: dict[str, str] = {}
         self.faults: list[HttpFault] = []
         self.sequence = 0
+        # a broker-served pact's verdict (verified, provider_version, environment); None for
+        # sources whose verification nobody recorded
+        self.trust: dict[str, Any] | None = None
         for route in routes or []:
             self.add(route)
 
@@ -132,6 +135,7 @@ class StubService:
             "provider_state": self.provider_state,
             "scenarios": dict(self.scenarios),
             "faults": [fault.to_json() for fault in self.faults],
+            "trust": self.trust,
         }
 
 

@@ -5,11 +5,13 @@ A SOURCE is a file or a directory, optionally prefixed `name=` to name the servi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from interlock.contracts import read_document_file
 from interlock.errors import Position, SourceError, UserInputError
+from interlock.stubs.broker_source import BrokerSource, load_broker_service
 from interlock.stubs.openapi_routes import openapi_routes
 from interlock.stubs.pact_routes import pact_routes
 from interlock.stubs.stub_routes import StubRoute
@@ -52,9 +54,17 @@ def routes_from_file(path: Path, name: str | None, seed: int) -> tuple[str, list
     )
 
 
-def load_services(sources: list[str], seed: int = 0) -> list[StubService]:
-    """One service per provider/title/name, from every file of every SOURCE."""
+def load_services(
+    sources: list[str], seed: int = 0, brokers: Sequence[BrokerSource] = ()
+) -> list[StubService]:
+    """One service per provider/title/name, from every file of every SOURCE, and one per
+    broker pact (with its trust verdict)."""
     services: dict[str, StubService] = {}
+    for broker in brokers:
+        if broker.service in services:
+            raise UserInputError(f"--provider {broker.service}: given twice")
+        services[broker.service] = load_broker_service(broker)
+    from_broker = set(services)
     for source in sources:
         name, sep, rest = source.partition("=")
         named = name if sep and not Path(source).exists() else None
@@ -66,10 +76,18 @@ def load_services(sources: list[str], seed: int = 0) -> list[StubService]:
         )
         for file in files:
             service_name, routes = routes_from_file(file, named, seed)
+            if service_name in from_broker:
+                raise UserInputError(
+                    f"{file}: stubs {service_name}, which --broker already serves from its pact"
+                )
             service = services.setdefault(service_name, StubService(service_name))
             for route in routes:
                 route.service = service_name
                 service.add(route)
     if not services:
-        raise UserInputError(f"no stub sources found in {', '.join(sources)}")
+        raise UserInputError(
+            f"no stub sources found in {', '.join(sources)}"
+            if sources
+            else "SOURCES: give stub sources, or --broker URL with --consumer and --provider"
+        )
     return list(services.values())

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from interlock.envs import environment_dirs, environment_status
+from interlock.envs import environment_dirs, environment_status, stub_services
 from interlock.web.rendering import render_page
 
 router = APIRouter()
@@ -26,6 +26,7 @@ def _environments(data_dir: Path) -> list[dict[str, Any]]:
                 "file": state.file,
                 "state_dir": state.state_dir,
                 "pieces": [status.to_json() for status in statuses],
+                "stubs": stub_services(state),
                 "variables": state.variables,
             }
         )
