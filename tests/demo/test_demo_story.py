@@ -38,7 +38,7 @@ def test_story_verifies_checks_and_names_payments_then_ctrl_c_cleans_up(
 ) -> None:
     demo = start_demo(*SHORT)
     pids = [p["pid"] for p in demo.state()["processes"]]
-    demo.wait_for(lambda: demo.story().get("done", False), "the whole story")
+    demo.wait_for(lambda: demo.story().get("done", False), "the whole story", timeout=480)
     story = demo.story()
 
     # Chapter 2: every pair of the example pacts verified against the running provider.
