@@ -6,10 +6,14 @@ is turned into a failure, so a CI machine that lacks a piece cannot pass by sile
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
+import httpx
 import pytest
+from anyio.from_thread import BlockingPortal, start_blocking_portal
+from fastapi import FastAPI
 
 from interlock.envs import PostgresInstance, start_postgres
 
@@ -27,6 +31,43 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.skipped and needs and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"a test that needs {', '.join(needs)} was skipped: {report.longrepr}"
+
+
+class _PortalTransport(httpx.BaseTransport):
+    """Sync httpx transport that sends each request to the ASGI app through a portal."""
+
+    def __init__(self, portal: BlockingPortal, app: FastAPI) -> None:
+        self._portal = portal
+        self._asgi = httpx.ASGITransport(app=app)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._portal.call(self._send, request)
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        request.stream = httpx.ByteStream(request.read())
+        answer = await self._asgi.handle_async_request(request)
+        body = b"".join([chunk async for chunk in answer.stream])  # type: ignore[union-attr]
+        return httpx.Response(answer.status_code, headers=answer.headers, content=body)
+
+
+@pytest.fixture
+def in_process_client() -> Iterator[Callable[[FastAPI], httpx.Client]]:
+    """Opens an httpx client on an app in process after its startup (lifespan run); closed,
+    and the app shut down, when the test ends.
+
+    A blocking portal runs the app's event loop in a thread, so tests stay plain functions.
+    """
+    with ExitStack() as stack:
+
+        def open_client(app: FastAPI) -> httpx.Client:
+            portal = stack.enter_context(start_blocking_portal())
+            stack.enter_context(portal.wrap_async_context_manager(app.router.lifespan_context(app)))
+            transport = _PortalTransport(portal, app)
+            return stack.enter_context(
+                httpx.Client(transport=transport, base_url="http://testserver")
+            )
+
+        yield open_client
 
 
 @pytest.fixture(scope="session")

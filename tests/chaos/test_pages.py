@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
-from anyio.from_thread import BlockingPortal, start_blocking_portal
 from fastapi import FastAPI
 
 from interlock.chaos import run_experiment_data
 from interlock.server import create_app
 from interlock.settings import Settings
-
-
-class _PortalTransport(httpx.BaseTransport):
-    """Sync httpx transport that sends each request to the ASGI app through a portal."""
-
-    def __init__(self, portal: BlockingPortal, app: FastAPI) -> None:
-        self._portal = portal
-        self._asgi = httpx.ASGITransport(app=app)
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self._portal.call(self._send, request)
-
-    async def _send(self, request: httpx.Request) -> httpx.Response:
-        response = await self._asgi.handle_async_request(request)
-        content = await response.aread()
-        return httpx.Response(response.status_code, headers=response.headers, content=content)
 
 
 @pytest.fixture
@@ -39,14 +22,11 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def client(settings: Settings) -> Iterator[httpx.Client]:
+def client(
+    settings: Settings, in_process_client: Callable[[FastAPI], httpx.Client]
+) -> httpx.Client:
     app = create_app(settings)
-    with (
-        start_blocking_portal() as portal,
-        portal.wrap_async_context_manager(app.router.lifespan_context(app)),
-        httpx.Client(transport=_PortalTransport(portal, app), base_url="http://testserver") as c,
-    ):
-        yield c
+    return in_process_client(app)
 
 
 EXPERIMENT = {

@@ -8,6 +8,7 @@ from interlock.envs import dotenv_text, variable_name
 
 def test_envs_exports_exactly_its_public_api() -> None:
     assert [
+        "BrokerStub",
         "Dependency",
         "EnvironmentSpec",
         "EnvironmentState",
@@ -32,6 +33,7 @@ def test_envs_exports_exactly_its_public_api() -> None:
         "start_postgres",
         "stop_environment",
         "stop_postgres",
+        "stub_services",
         "variable_name",
     ] == interlock.envs.__all__
     for name in interlock.envs.__all__:

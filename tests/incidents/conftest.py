@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from anyio.from_thread import BlockingPortal, start_blocking_portal
 from fastapi import FastAPI
 
 from interlock.catalog import load_catalog
@@ -109,32 +108,10 @@ def app(settings: Settings) -> FastAPI:
     return create_app(settings)
 
 
-class _PortalTransport(httpx.BaseTransport):
-    """Sync httpx transport that sends each request to the ASGI app through a portal."""
-
-    def __init__(self, portal: BlockingPortal, app: FastAPI) -> None:
-        self._portal = portal
-        self._asgi = httpx.ASGITransport(app=app)
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self._portal.call(self._send, request)
-
-    async def _send(self, request: httpx.Request) -> httpx.Response:
-        request.stream = httpx.ByteStream(request.read())
-        answer = await self._asgi.handle_async_request(request)
-        body = b"".join([chunk async for chunk in answer.stream])  # type: ignore[union-attr]
-        return httpx.Response(answer.status_code, headers=answer.headers, content=body)
-
-
 @pytest.fixture
-def client(app: FastAPI) -> Iterator[httpx.Client]:
+def client(app: FastAPI, in_process_client: Callable[[FastAPI], httpx.Client]) -> httpx.Client:
     """The app in process after its startup (migrate, load the catalog, make the desk)."""
-    with (
-        start_blocking_portal() as portal,
-        portal.wrap_async_context_manager(app.router.lifespan_context(app)),
-        httpx.Client(transport=_PortalTransport(portal, app), base_url="http://testserver") as c,
-    ):
-        yield c
+    return in_process_client(app)
 
 
 @pytest.fixture

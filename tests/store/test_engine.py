@@ -8,7 +8,15 @@ import pytest
 from sqlalchemy import insert, text
 from sqlalchemy.exc import IntegrityError
 
-from interlock.store import change_events, create_engine_for, display_url, upgrade_database
+from interlock.store import (
+    change_events,
+    create_engine_for,
+    current_revision,
+    display_url,
+    head_revision,
+    open_database,
+    upgrade_database,
+)
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_busy_timeout(sqlite_url: str) -> None:
@@ -53,3 +61,11 @@ def test_change_events_accept_only_known_kinds(sqlite_url: str) -> None:
 def test_display_url_hides_the_password() -> None:
     shown = display_url("postgresql://interlock:s3cret@db.internal:5432/interlock")
     assert "postgresql://interlock:***@db.internal:5432/interlock" == shown
+
+
+def test_open_database_brings_the_schema_to_head_first(sqlite_url: str) -> None:
+    """A command opening Interlock's database finds every table of the latest schema."""
+    with open_database(sqlite_url) as engine, engine.connect() as connection:
+        names = connection.exec_driver_sql("SELECT name FROM sqlite_master").scalars().all()
+    assert head_revision() == current_revision(sqlite_url)
+    assert "change_events" in names

@@ -25,6 +25,7 @@ def test_store_exports_exactly_its_public_api() -> None:
         "latest_catalog_load",
         "metadata",
         "normalize_url",
+        "open_database",
         "perf_operations",
         "perf_runs",
         "record_catalog_load",

@@ -20,6 +20,12 @@ from interlock.broker.dashboard import (
     pair_states,
     webhooks_view,
 )
+from interlock.broker.database_verdicts import (
+    BrokerDatabaseContract,
+    PublishedVerdict,
+    fetch_database_contracts,
+    publish_database_verdict,
+)
 from interlock.broker.errors import BrokerError, ConflictError, NotFoundError
 from interlock.broker.links import BASE_PATH
 from interlock.broker.matrix import MatrixResult, MatrixRow, query_matrix
@@ -27,6 +33,7 @@ from interlock.broker.matrix_query import Ignore, MatrixQuery, VersionSelector
 from interlock.broker.mount import mount_broker
 from interlock.broker.retention import PruneReport, prune_versions
 from interlock.broker.routes import router as broker_router
+from interlock.broker.stub_trust import BrokerStubPact, PactTrust, fetch_stub_pact
 from interlock.broker.tokens import ROLES, NewToken, Token, create_token, list_tokens, revoke_token
 from interlock.broker.verifying import verify_with_broker
 from interlock.broker.webhook_delivery import WebhookRun, webhook_runs
@@ -38,9 +45,11 @@ __all__ = [
     "ROLES",
     "AuditEntry",
     "BrokerClient",
+    "BrokerDatabaseContract",
     "BrokerError",
     "BrokerPact",
     "BrokerSettings",
+    "BrokerStubPact",
     "ConflictError",
     "ContractChange",
     "ForbiddenError",
@@ -51,7 +60,9 @@ __all__ = [
     "MatrixRow",
     "NewToken",
     "NotFoundError",
+    "PactTrust",
     "PruneReport",
+    "PublishedVerdict",
     "Token",
     "UnauthorizedError",
     "VersionSelector",
@@ -62,11 +73,14 @@ __all__ = [
     "catalog_owners",
     "contract_changes_view",
     "create_token",
+    "fetch_database_contracts",
+    "fetch_stub_pact",
     "list_tokens",
     "mount_broker",
     "pacticipant_matrix",
     "pair_states",
     "prune_versions",
+    "publish_database_verdict",
     "query_matrix",
     "revoke_token",
     "verify_with_broker",

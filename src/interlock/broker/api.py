@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from interlock.broker import environments as envs
 from interlock.broker import hal, hal_webhooks, records, webhooks
-from interlock.broker.errors import NotFoundError
+from interlock.broker.errors import BrokerError, NotFoundError
 from interlock.broker.for_verification import pacts_for_verification
 from interlock.broker.matrix import query_matrix
 from interlock.broker.matrix_query import (
@@ -22,6 +22,7 @@ from interlock.broker.matrix_query import (
     parse_matrix_params,
 )
 from interlock.broker.pacts import (
+    SPECIFICATIONS,
     latest_contracts_for_provider,
     publish_contract,
     require_contract,
@@ -86,18 +87,26 @@ def get_pact(
         return hal.pact(base, found)
 
 
-def latest_provider_pacts(engine: Engine, base: str, provider: str) -> dict[str, Any]:
-    """The latest pact of each consumer of the provider."""
+def latest_provider_pacts(
+    engine: Engine, base: str, provider: str, specification: str | None = None
+) -> dict[str, Any]:
+    """The latest pact of each consumer of the provider; with `specification` (an Interlock
+    extension) the latest contract of that kind, linked by content since a version's pact
+    and database contract share its version URL."""
+    if specification is not None and specification not in SPECIFICATIONS:
+        raise BrokerError(f"specification: expected one of {', '.join(SPECIFICATIONS)}")
     with engine.connect() as connection:
-        found = latest_contracts_for_provider(connection, provider)
+        found = latest_contracts_for_provider(connection, provider, specification)
+    link = "pb:pact-version" if specification else "self"
     return {
         "_links": {
             "self": {"href": f"{base}/pacts/provider/{provider}/latest"},
             "pb:pacts": [
                 {
-                    "href": hal.pact(base, r)["_links"]["self"]["href"],
+                    "href": hal.pact(base, r)["_links"][link]["href"],
                     "title": "Pact",
                     "name": f"Pact between {r.consumer} ({r.consumer_version}) and {r.provider}",
+                    "specification": r.specification,
                 }
                 for r in found
             ],

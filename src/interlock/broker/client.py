@@ -28,6 +28,7 @@ class BrokerPact:
     publish_url: str
     pending: bool
     description: str
+    consumer_version: str = ""
 
 
 class BrokerClient:
@@ -61,6 +62,10 @@ class BrokerClient:
                 f"broker {self.url}: {method} {target} answered {reply.status_code}: {message}"
             )
         return reply.json() if reply.content else None
+
+    def get(self, url: str) -> Any:
+        """A resource of the broker (a path under its base URL, or an absolute link)."""
+        return self._send("GET", url)
 
     def publish(
         self,
@@ -185,6 +190,26 @@ class BrokerClient:
                     f"{row['pact']['specification']} with {row['provider']['name']}",
                 )
         return list(found.values())
+
+    def latest_contracts(self, provider: str, specification: str) -> list[BrokerPact]:
+        """The latest contract of `specification` ("pact" or "database") that each consumer of
+        `provider` published, each with its result link (an Interlock broker extension)."""
+        query = urlencode({"specification": specification})
+        listing = self._send("GET", f"/pacts/provider/{segment(provider)}/latest?{query}")
+        found = []
+        for entry in listing["_links"].get("pb:pacts") or []:
+            document = self._send("GET", entry["href"])
+            links = document.pop("_links", {})
+            found.append(
+                BrokerPact(
+                    document,
+                    links["pb:publish-verification-results"]["href"],
+                    False,
+                    f"{specification} with {provider}",
+                    links.get("pb:consumer-version", {}).get("title", ""),
+                )
+            )
+        return found
 
     def publish_result(
         self,

@@ -202,9 +202,10 @@ def read_contract(
     *,
     version: str | None = None,
     sha: str | None = None,
+    specification: str | None = None,
 ) -> PactRecord | None:
     """The contract `consumer` published for `provider`: of `version`, of content `sha`, or
-    the latest; None if there is none."""
+    the latest (of one `specification`, when given); None if there is none."""
     consumer_row = _pacticipant_id(connection, consumer)
     provider_row = _pacticipant_id(connection, provider)
     if consumer_row is None or provider_row is None:
@@ -228,6 +229,8 @@ def read_contract(
         query = query.where(broker_versions.c.number == version)
     if sha is not None:
         query = query.where(broker_contents.c.sha == sha)
+    if specification is not None:
+        query = query.where(broker_publications.c.specification == specification)
     row = connection.execute(query).mappings().first()
     if row is None:
         return None
@@ -260,8 +263,11 @@ def require_contract(
     return found
 
 
-def latest_contracts_for_provider(connection: Connection, provider: str) -> list[PactRecord]:
-    """The latest contract of each consumer of `provider`."""
+def latest_contracts_for_provider(
+    connection: Connection, provider: str, specification: str | None = None
+) -> list[PactRecord]:
+    """The latest contract of each consumer of `provider` (of one `specification`, when
+    given: a database owner asks for the database contracts alone)."""
     provider_id = _pacticipant_id(connection, provider)
     if provider_id is None:
         raise NotFoundError(f"no pacticipant named {provider!r}")
@@ -270,13 +276,18 @@ def latest_contracts_for_provider(connection: Connection, provider: str) -> list
         .where(broker_publications.c.provider_id == provider_id)
         .group_by(broker_publications.c.consumer_id)
     )
+    if specification is not None:
+        latest = latest.where(broker_publications.c.specification == specification)
     rows = connection.execute(
         select(broker_pacticipants.c.name)
         .join(broker_versions, broker_versions.c.pacticipant_id == broker_pacticipants.c.id)
         .where(broker_versions.c.id.in_(latest))
         .order_by(broker_pacticipants.c.name)
     ).scalars()
-    found = [read_contract(connection, provider, consumer) for consumer in rows]
+    found = [
+        read_contract(connection, provider, consumer, specification=specification)
+        for consumer in rows
+    ]
     return [record for record in found if record is not None]
 
 

@@ -219,9 +219,12 @@ def get_pact_version(
 
 
 @router.get("/pacts/provider/{provider}/latest")
-def latest_provider_pacts(provider: str, engine: Engine = Db, base: str = Base) -> Hal:
-    """The latest pact of each consumer of the provider."""
-    return Hal(api.latest_provider_pacts(engine, base, provider))
+def latest_provider_pacts(
+    provider: str, specification: str | None = None, engine: Engine = Db, base: str = Base
+) -> Hal:
+    """The latest pact of each consumer of the provider (`?specification=database`: the
+    latest database contract of each)."""
+    return Hal(api.latest_provider_pacts(engine, base, provider, specification))
 
 
 @router.get("/pacts/provider/{provider}/for-verification")

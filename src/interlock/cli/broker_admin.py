@@ -3,19 +3,15 @@ server's own database (--data-dir / --database-url), not over HTTP."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 from rich.markup import escape
 
+from interlock.cli.options import data_dir_option, database_url_option, interlock_database
 from interlock.cli.output import Format, console, print_json
-
-if TYPE_CHECKING:
-    from sqlalchemy import Engine
 
 token_app = typer.Typer(
     help=(
@@ -25,15 +21,8 @@ token_app = typer.Typer(
     no_args_is_help=True,
 )
 
-DATA_DIR = typer.Option(
-    None, "--data-dir", envvar="INTERLOCK_DATA_DIR", help="Where Interlock keeps its data."
-)
-DATABASE_URL = typer.Option(
-    None,
-    "--database-url",
-    envvar="INTERLOCK_DATABASE_URL",
-    help="Interlock's database (default: the SQLite file under --data-dir).",
-)
+DATA_DIR = data_dir_option()
+DATABASE_URL = database_url_option()
 FORMAT = typer.Option(Format.text, "--format", "-f", help="text or json.")
 
 
@@ -51,20 +40,6 @@ def register(broker: typer.Typer) -> None:
     broker.command("audit")(audit)
     broker.command("prune")(prune)
     broker.command("webhook-runs")(webhook_runs)
-
-
-@contextmanager
-def _engine(data_dir: Path | None, database_url: str | None) -> Iterator[Engine]:
-    from interlock.settings import load_settings
-    from interlock.store import create_engine_for, upgrade_database
-
-    settings = load_settings(data_dir=data_dir, database_url=database_url)
-    upgrade_database(settings.database_url)
-    engine = create_engine_for(settings.database_url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def _token_json(token: Any) -> dict[str, Any]:
@@ -90,7 +65,7 @@ def create(
     """
     from interlock.broker import create_token
 
-    with _engine(data_dir, database_url) as engine:
+    with interlock_database(data_dir, database_url) as engine:
         made = create_token(engine, role.value, name)
     if output is Format.json:
         print_json({**_token_json(made.token), "token": made.secret})
@@ -115,7 +90,7 @@ def list_(
     """
     from interlock.broker import list_tokens
 
-    with _engine(data_dir, database_url) as engine:
+    with interlock_database(data_dir, database_url) as engine:
         found = list_tokens(engine)
     if output is Format.json:
         print_json([_token_json(t) for t in found])
@@ -138,7 +113,7 @@ def revoke(
     """
     from interlock.broker import revoke_token
 
-    with _engine(data_dir, database_url) as engine:
+    with interlock_database(data_dir, database_url) as engine:
         token = revoke_token(engine, name)
     if output is Format.json:
         print_json(_token_json(token))
@@ -158,7 +133,7 @@ def audit(
     """
     from interlock.broker import audit_trail
 
-    with _engine(data_dir, database_url) as engine:
+    with interlock_database(data_dir, database_url) as engine:
         entries = audit_trail(engine, limit)
     if output is Format.json:
         print_json([e.to_json() for e in entries])
@@ -187,7 +162,7 @@ def prune(
     """
     from interlock.broker import prune_versions
 
-    with _engine(data_dir, database_url) as engine:
+    with interlock_database(data_dir, database_url) as engine:
         report = prune_versions(engine, older_than_days, dry_run=dry_run)
     if output is Format.json:
         print_json(report.to_json())
@@ -214,7 +189,7 @@ def webhook_runs(
     """
     from interlock.broker import webhook_runs as runs_of
 
-    with _engine(data_dir, database_url) as engine:
+    with interlock_database(data_dir, database_url) as engine:
         runs = runs_of(engine, webhook, limit)
     if output is Format.json:
         print_json([r.to_json() for r in runs])

@@ -16,6 +16,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from interlock.cli.options import data_dir_option, database_url_option, interlock_database
 from interlock.cli.output import EXIT_CODES, Format, console, print_json
 from interlock.incidents import (
     Incident,
@@ -24,7 +25,7 @@ from interlock.incidents import (
     IncidentSettings,
     record_change,
 )
-from interlock.store import CHANGE_KINDS, create_engine_for, upgrade_database
+from interlock.store import CHANGE_KINDS, open_database
 from interlock.telemetry import SpanStore
 
 incidents_app = typer.Typer(
@@ -35,15 +36,8 @@ change_app = typer.Typer(
     no_args_is_help=True,
 )
 
-DATA_DIR = typer.Option(
-    None, "--data-dir", envvar="INTERLOCK_DATA_DIR", help="Where Interlock keeps its data."
-)
-DATABASE_URL = typer.Option(
-    None,
-    "--database-url",
-    envvar="INTERLOCK_DATABASE_URL",
-    help="Interlock's database (default: the SQLite file under --data-dir).",
-)
+DATA_DIR = data_dir_option()
+DATABASE_URL = database_url_option()
 FORMAT = typer.Option(Format.text, "--format", "-f", help="text or json.")
 
 
@@ -63,16 +57,14 @@ def _desk(
     from interlock.settings import load_settings
 
     settings = load_settings(data_dir=data_dir, database_url=database_url, catalog_dir=catalog)
-    upgrade_database(settings.database_url)
-    engine = create_engine_for(settings.database_url)
-    store = _span_store(settings.data_dir) if spans else None
-    try:
-        graph = load_catalog(settings.catalog_dir).graph if catalog else CatalogGraph()
-        yield IncidentDesk(engine, graph, store, IncidentSettings.from_environment())
-    finally:
-        if store is not None:
-            store.close()
-        engine.dispose()
+    with open_database(settings.database_url) as engine:
+        store = _span_store(settings.data_dir) if spans else None
+        try:
+            graph = load_catalog(settings.catalog_dir).graph if catalog else CatalogGraph()
+            yield IncidentDesk(engine, graph, store, IncidentSettings.from_environment())
+        finally:
+            if store is not None:
+                store.close()
 
 
 def _span_store(data_dir: Path) -> SpanStore | None:
@@ -257,12 +249,7 @@ def record_command(
 
     Exit codes: 0 recorded, 2 bad input (an unknown kind, no service) or an unusable database.
     """
-    from interlock.settings import load_settings
-
-    settings = load_settings(data_dir=data_dir, database_url=database_url)
-    upgrade_database(settings.database_url)
-    engine = create_engine_for(settings.database_url)
-    try:
+    with interlock_database(data_dir, database_url) as engine:
         change = record_change(
             engine,
             service=service,
@@ -271,8 +258,6 @@ def record_command(
             environment=environment,
             summary=summary,
         )
-    finally:
-        engine.dispose()
     if format == Format.json:
         print_json(change.to_json())
     else:

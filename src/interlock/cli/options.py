@@ -7,12 +7,16 @@ write, checked before the command does its work. A bad value is a usage error (e
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from interlock.errors import UserInputError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 _HIGHEST_PORT = 65535
 
@@ -75,6 +79,32 @@ def writable_directory(value: Path | None) -> Path | None:
             f"cannot write into {value}: {existing} is a file, not a directory"
         )
     return value
+
+
+def data_dir_option(help: str = "Where Interlock keeps its data.") -> Any:
+    """`--data-dir DIR` (env INTERLOCK_DATA_DIR): Interlock's data directory."""
+    return typer.Option(None, "--data-dir", envvar="INTERLOCK_DATA_DIR", help=help)
+
+
+def database_url_option() -> Any:
+    """`--database-url URL` (env INTERLOCK_DATABASE_URL): Interlock's own database."""
+    return typer.Option(
+        None,
+        "--database-url",
+        envvar="INTERLOCK_DATABASE_URL",
+        help="Interlock's database (default: the SQLite file under --data-dir).",
+    )
+
+
+def interlock_database(
+    data_dir: Path | None, database_url: str | None
+) -> AbstractContextManager[Engine]:
+    """Interlock's own database as --data-dir / --database-url name it, brought up to date
+    (commands that run on the server's database rather than over HTTP)."""
+    from interlock.settings import load_settings
+    from interlock.store import open_database
+
+    return open_database(load_settings(data_dir=data_dir, database_url=database_url).database_url)
 
 
 def first_port(text: str, flag: str, count: int = 1) -> int | None:

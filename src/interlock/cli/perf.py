@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from interlock.cli.options import output_option
+from interlock.cli.options import data_dir_option, database_url_option, output_option
 from interlock.cli.output import (
     EXIT_CODES,
     console,
@@ -36,18 +36,8 @@ app = typer.Typer(
     help="Load tests, thresholds and regression checks.\n\n" + EXIT_CODES, no_args_is_help=True
 )
 
-DATA_DIR = typer.Option(
-    None,
-    "--data-dir",
-    envvar="INTERLOCK_DATA_DIR",
-    help="Where Interlock keeps its data (runs are stored there).",
-)
-DATABASE_URL = typer.Option(
-    None,
-    "--database-url",
-    envvar="INTERLOCK_DATABASE_URL",
-    help="Interlock's database (default: the SQLite file under --data-dir).",
-)
+DATA_DIR = data_dir_option("Where Interlock keeps its data (runs are stored there).")
+DATABASE_URL = database_url_option()
 
 
 class PerfFormat(StrEnum):

@@ -5,6 +5,7 @@ Public API of the package; other packages import only these names.
 
 from interlock.envs.envfile import load_environment_file
 from interlock.envs.model import (
+    BrokerStub,
     Dependency,
     EnvironmentSpec,
     EnvironmentState,
@@ -30,10 +31,12 @@ from interlock.envs.records import (
     environment_status,
     read_state,
     stop_environment,
+    stub_services,
 )
 from interlock.envs.startup import RunningEnvironment, dependency_order, start_environment
 
 __all__ = [
+    "BrokerStub",
     "Dependency",
     "EnvironmentSpec",
     "EnvironmentState",
@@ -58,5 +61,6 @@ __all__ = [
     "start_postgres",
     "stop_environment",
     "stop_postgres",
+    "stub_services",
     "variable_name",
 ]

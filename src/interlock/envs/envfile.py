@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from interlock.envs.model import (
+    BrokerStub,
     Dependency,
     EnvironmentSpec,
     PostgresSpec,
@@ -27,6 +28,7 @@ _TOP_KEYS = ("name", "service", "catalog", "dependencies", "faults", "otlp")
 _DEPENDENCY_KEYS = ("stub", "real", "postgres", "state", "variable")
 _REAL_KEYS = ("command", "cwd", "env", "health", "port", "url")
 _POSTGRES_KEYS = ("migrations", "seed", "database")
+_BROKER_STUB_KEYS = ("broker", "consumer", "provider", "environment")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -47,6 +49,7 @@ def load_environment_file(path: Path) -> EnvironmentSpec:
     name = _name(doc, data.get("name"), "name")
     service, service_real = _service(doc, data.get("service"), base)
     dependencies = _dependencies(doc, data.get("dependencies", {}), base)
+    _check_broker_stubs(doc, dependencies)
     faults = _faults(doc, data.get("faults", {}), dependencies)
     complete = tuple(
         Dependency(d.name, d.variable, d.stub, d.real, d.postgres, faults.get(d.name, ()))
@@ -170,17 +173,74 @@ def _dependencies(doc: Document, value: Any, base: Path) -> list[Dependency]:
 
 def _stub(doc: Document, item: dict[str, Any], base: Path, *key: str) -> StubSpec:
     raw = item["stub"]
+    state = None
+    if item.get("state") is not None:
+        state = _string(doc, item["state"], *key, "state")
+    if isinstance(raw, dict):
+        return StubSpec((), state, _broker_stub(doc, raw, *key, "stub"))
     items = raw if isinstance(raw, list) else [raw]
     if not items:
-        raise doc.error(f"{'.'.join(key)}.stub: expected a path or a list of paths", *key, "stub")
+        raise doc.error(
+            f"{'.'.join(key)}.stub: expected a path, a list of paths or a broker mapping",
+            *key,
+            "stub",
+        )
     if isinstance(raw, list):
         sources = tuple(_path(doc, v, base, *key, "stub", i) for i, v in enumerate(items))
     else:
         sources = (_path(doc, raw, base, *key, "stub"),)
-    state = None
-    if item.get("state") is not None:
-        state = _string(doc, item["state"], *key, "state")
     return StubSpec(sources, state)
+
+
+def _broker_stub(doc: Document, raw: dict[str, Any], *key: str) -> BrokerStub:
+    """`stub: {broker: URL, consumer: C, provider: P, environment: E}`."""
+    _only_keys(doc, raw, _BROKER_STUB_KEYS, *key)
+    for needed in ("broker", "consumer", "provider"):
+        if needed not in raw:
+            label = ".".join(key)
+            raise doc.error(
+                f"{label}: expected `broker`, `consumer` and `provider` (and `environment`), "
+                f"missing `{needed}`",
+                *key,
+            )
+    url = _string(doc, raw["broker"], *key, "broker")
+    if not url.startswith(("http://", "https://")):
+        raise doc.error(f"{'.'.join(key)}.broker: expected an http(s) URL, found {url!r}", *key)
+    environment = None
+    if raw.get("environment") is not None:
+        environment = _string(doc, raw["environment"], *key, "environment")
+    return BrokerStub(
+        url,
+        _string(doc, raw["consumer"], *key, "consumer"),
+        _string(doc, raw["provider"], *key, "provider"),
+        environment,
+    )
+
+
+def _check_broker_stubs(doc: Document, dependencies: list[Dependency]) -> None:
+    """The stubs of an environment run in one process, which asks one broker about one
+    consumer in one environment."""
+    first: tuple[str, BrokerStub] | None = None
+    for dep in dependencies:
+        broker = dep.stub.broker if dep.stub else None
+        if broker is None:
+            continue
+        if first is None:
+            first = (dep.name, broker)
+            continue
+        name, seen = first
+        if (broker.url, broker.consumer, broker.environment) != (
+            seen.url,
+            seen.consumer,
+            seen.environment,
+        ):
+            raise doc.error(
+                f"dependencies.{dep.name}.stub: every broker stub needs the same broker, "
+                f"consumer and environment as dependencies.{name}.stub",
+                "dependencies",
+                dep.name,
+                "stub",
+            )
 
 
 def _real(doc: Document, value: Any, base: Path, *key: str) -> RealSpec:

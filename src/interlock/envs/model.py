@@ -33,11 +33,24 @@ class RealSpec:
 
 
 @dataclass(frozen=True)
+class BrokerStub:
+    """A stub from a broker's latest pact of `consumer` with `provider`, trusted when the
+    provider version deployed in `environment` verified it."""
+
+    url: str
+    consumer: str
+    provider: str
+    environment: str | None = None
+
+
+@dataclass(frozen=True)
 class StubSpec:
-    """A stubbed dependency: its sources (pacts, a directory, OpenAPI, WireMock, a recording)."""
+    """A stubbed dependency: its sources (pacts, a directory, OpenAPI, WireMock, a recording),
+    or a broker's pact."""
 
     sources: tuple[Path, ...]
     state: str | None = None
+    broker: BrokerStub | None = None
 
 
 @dataclass(frozen=True)

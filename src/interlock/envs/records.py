@@ -11,6 +11,7 @@ import os
 import shlex
 from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -157,3 +158,18 @@ def environment_dirs(data_dir: Path) -> list[Path]:
     if not root.is_dir():
         return []
     return sorted(d for d in root.iterdir() if (d / STATE_FILE).is_file())
+
+
+def stub_services(state: EnvironmentState) -> list[dict[str, Any]]:
+    """Each stubbed service of the environment: its piece, name, URL and trust verdict (None
+    unless it was served from a broker's pact)."""
+    found = []
+    for piece in state.pieces:
+        if piece.kind != "stubs":
+            continue
+        trust_of: dict[str, Any] = piece.detail.get("trust", {})
+        for name, url in piece.detail.get("services", {}).items():
+            found.append(
+                {"piece": piece.name, "name": name, "url": url, "trust": trust_of.get(name)}
+            )
+    return found

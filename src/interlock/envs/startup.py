@@ -78,6 +78,21 @@ def _interlock_argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "interlock", *args]
 
 
+def broker_stub_args(stubbed: list[Dependency]) -> list[str]:
+    """`stub serve`'s broker flags for the stubs served from a broker's pacts (the env file
+    gives them one broker, consumer and environment)."""
+    brokers = [(d.name, d.stub.broker) for d in stubbed if d.stub and d.stub.broker]
+    if not brokers:
+        return []
+    first = brokers[0][1]
+    args = ["--broker", first.url, "--consumer", first.consumer]
+    if first.environment:
+        args += ["--environment", first.environment]
+    for name, broker in brokers:
+        args += ["--provider", f"{name}={broker.provider}"]
+    return args
+
+
 def dependency_order(spec: EnvironmentSpec) -> list[Dependency]:
     """The `real` dependencies in start order: callees before callers per the catalog's
     `calls` edges (followed through services outside the environment too), else file order."""
@@ -198,6 +213,7 @@ class _Startup:
         sources = [f"{d.name}={path}" for d in stubbed for path in d.stub.sources]  # type: ignore[union-attr]
         admin_port = free_port()
         args = ["stub", "serve", *sources, "--ports", "auto", "--admin-port", str(admin_port)]
+        args += broker_stub_args(stubbed)
         faults = [{"service": d.name, **f} for d in stubbed for f in d.faults]
         if faults:
             faults_file = self.logs.parent / "faults.yaml"
@@ -222,6 +238,9 @@ class _Startup:
         services = httpx.get(f"{admin}/services", timeout=5.0).json()["services"]
         urls = {s["name"]: s["url"] for s in services}
         stub_piece.detail["services"] = urls
+        trust = {s["name"]: s["trust"] for s in services if s.get("trust")}
+        if trust:
+            stub_piece.detail["trust"] = trust
         for dep in self.spec.dependencies:
             if dep.stub is None:
                 continue

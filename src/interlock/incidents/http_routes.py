@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
@@ -23,6 +23,7 @@ from interlock.incidents.desk import IncidentDesk
 from interlock.incidents.intake_formats import parse_time
 from interlock.incidents.lifecycle import TransitionRefused
 from interlock.incidents.metrics_exposition import CONTENT_TYPE, exposition
+from interlock.incidents.model import Incident
 from interlock.incidents.records import IncidentNotFound
 from interlock.incidents.watch import IncidentWatch
 
@@ -132,22 +133,22 @@ def get_changes(request: Request, limit: int = 50) -> list[dict[str, Any]]:
 @router.post("/api/incidents/{incident_id}/acknowledge", tags=["incidents"])
 async def acknowledge(incident_id: int, request: Request) -> dict[str, Any]:
     """Acknowledge an incident: body `{"actor": "...", "note": "..."}`."""
-    actor, note = _step(await _json_body(request))
-    desk = incident_desk(request)
-    try:
-        incident = await run_in_threadpool(desk.acknowledge, incident_id, actor, note)
-    except UserInputError as error:
-        raise problem(error) from None
-    return incident.to_json()
+    return await _take_step(request, incident_id, incident_desk(request).acknowledge)
 
 
 @router.post("/api/incidents/{incident_id}/resolve", tags=["incidents"])
 async def resolve(incident_id: int, request: Request) -> dict[str, Any]:
     """Resolve an incident by hand: body `{"actor": "...", "note": "why"}`."""
+    return await _take_step(request, incident_id, incident_desk(request).resolve)
+
+
+async def _take_step(
+    request: Request, incident_id: int, step: Callable[[int, str, str], Incident]
+) -> dict[str, Any]:
+    """Take a hand step (`step(incident_id, actor, note)`) the request's body describes."""
     actor, note = _step(await _json_body(request))
-    desk = incident_desk(request)
     try:
-        incident = await run_in_threadpool(desk.resolve, incident_id, actor, note)
+        incident = await run_in_threadpool(step, incident_id, actor, note)
     except UserInputError as error:
         raise problem(error) from None
     return incident.to_json()

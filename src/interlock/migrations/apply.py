@@ -23,6 +23,7 @@ import psycopg
 from pglast import enums
 
 from interlock.migrations.apply_guard import (
+    MODES,
     Blocker,
     backoff_ms,
     drop_indexes,
@@ -65,21 +66,7 @@ _OWN_LOCKS = """
     WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
       AND l.relation >= 16384
 """
-_MODE_ORDER = {
-    m: i
-    for i, m in enumerate(
-        (
-            "ACCESS SHARE",
-            "ROW SHARE",
-            "ROW EXCLUSIVE",
-            "SHARE UPDATE EXCLUSIVE",
-            "SHARE",
-            "SHARE ROW EXCLUSIVE",
-            "EXCLUSIVE",
-            "ACCESS EXCLUSIVE",
-        )
-    )
-}
+_MODE_ORDER = {m: i for i, m in enumerate(MODES)}
 
 
 def apply_migrations(

@@ -21,6 +21,7 @@ AT = enums.AlterTableType
 OBJ = enums.ObjectType
 CONSTR = enums.ConstrType
 
+# PostgreSQL's table lock modes, weakest first: the order `apply` ranks held locks by
 MODES = (
     "ACCESS SHARE",
     "ROW SHARE",

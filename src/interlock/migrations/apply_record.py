@@ -40,14 +40,11 @@ def record_apply(
         return saved
     from interlock.incidents import migration_alert, raise_alert, record_change
     from interlock.settings import load_settings
-    from interlock.store import create_engine_for, upgrade_database
+    from interlock.store import open_database
 
-    settings = load_settings(data_dir=data_dir)
-    upgrade_database(settings.database_url)
-    engine = create_engine_for(settings.database_url)
     applied = [m.version for m in report.applied]
     undone = [m.version for m in ran if m.status != "applied"]
-    try:
+    with open_database(load_settings(data_dir=data_dir).database_url) as engine:
         record_change(
             engine,
             service=service,
@@ -74,6 +71,4 @@ def record_apply(
                 detail=report.summary(),
             ),
         )
-    finally:
-        engine.dispose()
     return saved

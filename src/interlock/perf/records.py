@@ -6,8 +6,7 @@ SQLite under `.interlock/` by default, PostgreSQL for a team server; the schema 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC
 from typing import Any
 
@@ -15,18 +14,12 @@ from sqlalchemy import Engine, Row, insert, select
 
 from interlock.perf.histogram import LatencyHistogram
 from interlock.perf.model import OperationResult, PerfRun
-from interlock.store import create_engine_for, perf_operations, perf_runs, upgrade_database
+from interlock.store import open_database, perf_operations, perf_runs
 
 
-@contextmanager
-def perf_database(url: str) -> Iterator[Engine]:
+def perf_database(url: str) -> AbstractContextManager[Engine]:
     """An engine on the database at `url`, its schema brought up to date first."""
-    upgrade_database(url)
-    engine = create_engine_for(url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
+    return open_database(url)
 
 
 def save_run(engine: Engine, run: PerfRun) -> int:

@@ -25,6 +25,7 @@ from interlock.store.upgrade import (
     current_revision,
     downgrade_database,
     head_revision,
+    open_database,
     upgrade_database,
 )
 
@@ -47,6 +48,7 @@ __all__ = [
     "latest_catalog_load",
     "metadata",
     "normalize_url",
+    "open_database",
     "perf_operations",
     "perf_runs",
     "record_catalog_load",

@@ -10,9 +10,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
-    DateTime,
     Float,
-    ForeignKey,
     Index,
     Integer,
     String,
@@ -21,25 +19,26 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from interlock.store.columns import belongs_to, moment, serial_id
 from interlock.store.schema import metadata
 
 broker_tokens = Table(
     "broker_tokens",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    serial_id(),
     Column("name", String(255), nullable=False),
     Column("role", String(16), nullable=False),
     Column("digest", String(64), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    moment("created_at"),
+    moment("revoked_at", nullable=True),
     UniqueConstraint("digest"),
 )
 
 broker_audit = Table(
     "broker_audit",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    serial_id(),
+    moment("occurred_at"),
     Column("actor", String(255), nullable=False),
     Column("role", String(16), nullable=True),
     Column("client", String(255), nullable=True),
@@ -52,7 +51,7 @@ broker_audit = Table(
 broker_webhooks = Table(
     "broker_webhooks",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    serial_id(),
     Column("uuid", String(36), nullable=False),
     Column("description", Text, nullable=True),
     Column("events", JSON, nullable=False),
@@ -60,20 +59,15 @@ broker_webhooks = Table(
     Column("consumer", String(255), nullable=True),
     Column("provider", String(255), nullable=True),
     Column("enabled", Boolean, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    moment("created_at"),
     UniqueConstraint("uuid"),
 )
 
 broker_webhook_runs = Table(
     "broker_webhook_runs",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "webhook_id",
-        Integer,
-        ForeignKey("broker_webhooks.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    serial_id(),
+    belongs_to("webhook_id", "broker_webhooks"),
     Column("delivery", String(36), nullable=False),
     Column("event", String(64), nullable=False),
     Column("attempt", Integer, nullable=False),
@@ -83,7 +77,7 @@ broker_webhook_runs = Table(
     Column("request", JSON, nullable=False),
     Column("response", Text, nullable=True),
     Column("duration_ms", Float, nullable=False),
-    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    moment("occurred_at"),
     Index(None, "webhook_id", "id"),
     Index(None, "occurred_at"),
 )

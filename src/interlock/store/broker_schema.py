@@ -11,7 +11,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -21,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from interlock.store.columns import belongs_to, moment, serial_id
 from interlock.store.schema import metadata
 
 NAME = 255
@@ -28,12 +28,12 @@ NAME = 255
 broker_pacticipants = Table(
     "broker_pacticipants",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    serial_id(),
     Column("name", String(NAME), nullable=False),
     Column("display_name", String(NAME), nullable=True),
     Column("main_branch", String(NAME), nullable=True),
     Column("repository_url", Text, nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    moment("created_at"),
     UniqueConstraint("name"),
 )
 
@@ -41,45 +41,31 @@ broker_pacticipants = Table(
 broker_versions = Table(
     "broker_versions",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "pacticipant_id",
-        Integer,
-        ForeignKey("broker_pacticipants.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    serial_id(),
+    belongs_to("pacticipant_id", "broker_pacticipants"),
     Column("number", String(NAME), nullable=False),
     Column("build_url", Text, nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    moment("created_at"),
     UniqueConstraint("pacticipant_id", "number"),
 )
 
 broker_branches = Table(
     "broker_branches",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "pacticipant_id",
-        Integer,
-        ForeignKey("broker_pacticipants.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    serial_id(),
+    belongs_to("pacticipant_id", "broker_pacticipants"),
     Column("name", String(NAME), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    moment("created_at"),
     UniqueConstraint("pacticipant_id", "name"),
 )
 
 broker_branch_versions = Table(
     "broker_branch_versions",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "branch_id", Integer, ForeignKey("broker_branches.id", ondelete="CASCADE"), nullable=False
-    ),
-    Column(
-        "version_id", Integer, ForeignKey("broker_versions.id", ondelete="CASCADE"), nullable=False
-    ),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    serial_id(),
+    belongs_to("branch_id", "broker_branches"),
+    belongs_to("version_id", "broker_versions"),
+    moment("created_at"),
     UniqueConstraint("branch_id", "version_id"),
     Index(None, "version_id"),
 )
@@ -87,12 +73,10 @@ broker_branch_versions = Table(
 broker_tags = Table(
     "broker_tags",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "version_id", Integer, ForeignKey("broker_versions.id", ondelete="CASCADE"), nullable=False
-    ),
+    serial_id(),
+    belongs_to("version_id", "broker_versions"),
     Column("name", String(NAME), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    moment("created_at"),
     UniqueConstraint("version_id", "name"),
     Index(None, "name", "version_id"),
 )
@@ -102,38 +86,23 @@ broker_tags = Table(
 broker_contents = Table(
     "broker_contents",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    serial_id(),
     Column("sha", String(64), nullable=False),
     Column("specification", String(32), nullable=False),
     Column("content", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    moment("created_at"),
     UniqueConstraint("sha"),
 )
 
 broker_publications = Table(
     "broker_publications",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "consumer_version_id",
-        Integer,
-        ForeignKey("broker_versions.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
-    Column(
-        "consumer_id",
-        Integer,
-        ForeignKey("broker_pacticipants.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
-    Column(
-        "provider_id",
-        Integer,
-        ForeignKey("broker_pacticipants.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    serial_id(),
+    belongs_to("consumer_version_id", "broker_versions"),
+    belongs_to("consumer_id", "broker_pacticipants"),
+    belongs_to("provider_id", "broker_pacticipants"),
     Column("content_id", Integer, ForeignKey("broker_contents.id"), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    moment("created_at"),
     # A consumer version may hold a pact and a database contract with the same provider
     # (orders calls inventory's API and reads inventory's database): one of each (0005).
     Column("specification", String(32), nullable=False, server_default="pact"),
@@ -150,19 +119,14 @@ broker_publications = Table(
 broker_verifications = Table(
     "broker_verifications",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    serial_id(),
     Column("content_id", Integer, ForeignKey("broker_contents.id"), nullable=False),
-    Column(
-        "provider_version_id",
-        Integer,
-        ForeignKey("broker_versions.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    belongs_to("provider_version_id", "broker_versions"),
     Column("success", Boolean, nullable=False),
     Column("build_url", Text, nullable=True),
     Column("verified_by", JSON, nullable=True),
     Column("test_results", JSON, nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    moment("created_at"),
     Index(None, "content_id", "provider_version_id"),
     Index(None, "provider_version_id"),
 )
@@ -170,13 +134,13 @@ broker_verifications = Table(
 broker_environments = Table(
     "broker_environments",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    serial_id(),
     Column("uuid", String(36), nullable=False),
     Column("name", String(NAME), nullable=False),
     Column("display_name", String(NAME), nullable=True),
     Column("production", Boolean, nullable=False),
     Column("contacts", JSON, nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    moment("created_at"),
     UniqueConstraint("uuid"),
     UniqueConstraint("name"),
 )
@@ -186,28 +150,16 @@ broker_environments = Table(
 broker_deployments = Table(
     "broker_deployments",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    serial_id(),
     Column("uuid", String(36), nullable=False),
     Column("kind", String(16), nullable=False),
-    Column(
-        "version_id", Integer, ForeignKey("broker_versions.id", ondelete="CASCADE"), nullable=False
-    ),
-    Column(
-        "pacticipant_id",
-        Integer,
-        ForeignKey("broker_pacticipants.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
-    Column(
-        "environment_id",
-        Integer,
-        ForeignKey("broker_environments.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    belongs_to("version_id", "broker_versions"),
+    belongs_to("pacticipant_id", "broker_pacticipants"),
+    belongs_to("environment_id", "broker_environments"),
     Column("application_instance", String(NAME), nullable=True),
     Column("current", Boolean, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("ended_at", DateTime(timezone=True), nullable=True),
+    moment("created_at"),
+    moment("ended_at", nullable=True),
     UniqueConstraint("uuid"),
     Index(None, "environment_id", "current", "pacticipant_id"),
     Index(None, "version_id"),

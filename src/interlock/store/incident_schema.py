@@ -6,7 +6,6 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     Column,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -16,6 +15,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from interlock.store.columns import moment, serial_id
 from interlock.store.schema import metadata
 
 # Written by `interlock.incidents.raise_alert` from any process; the server takes each row
@@ -23,10 +23,10 @@ from interlock.store.schema import metadata
 alert_outbox = Table(
     "alert_outbox",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    serial_id(),
+    moment("created_at"),
     Column("payload", JSON, nullable=False),
-    Column("taken_at", DateTime(timezone=True), nullable=True),
+    moment("taken_at", nullable=True),
     Index(None, "taken_at", "id"),
 )
 
@@ -35,11 +35,11 @@ alert_outbox = Table(
 incident_notifications = Table(
     "incident_notifications",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    serial_id(),
     Column("incident_id", Integer, ForeignKey("incidents.id"), nullable=False),
     Column("route", String(255), nullable=False),
     Column("event", String(255), nullable=False),
-    Column("sent_at", DateTime(timezone=True), nullable=False),
+    moment("sent_at"),
     Column("status_code", Integer, nullable=True),
     Column("error", Text, nullable=False),
     UniqueConstraint("incident_id", "route", "event"),

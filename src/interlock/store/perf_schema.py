@@ -9,9 +9,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     Column,
-    DateTime,
     Float,
-    ForeignKey,
     Index,
     Integer,
     String,
@@ -20,17 +18,18 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from interlock.store.columns import belongs_to, moment, serial_id
 from interlock.store.schema import metadata
 
 perf_runs = Table(
     "perf_runs",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    serial_id(),
     Column("service", String(255), nullable=False),
     Column("commit", String(255), nullable=False),
     Column("target", Text, nullable=False),
     Column("source", Text, nullable=False),
-    Column("started_at", DateTime(timezone=True), nullable=False),
+    moment("started_at"),
     Column("duration_s", Float, nullable=False),
     Column("target_rate", Float, nullable=False),
     Column("achieved_rate", Float, nullable=False),
@@ -46,8 +45,8 @@ perf_runs = Table(
 perf_operations = Table(
     "perf_operations",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("run_id", Integer, ForeignKey("perf_runs.id", ondelete="CASCADE"), nullable=False),
+    serial_id(),
+    belongs_to("run_id", "perf_runs"),
     Column("operation", String(512), nullable=False),
     Column("requests", Integer, nullable=False),
     Column("errors", Integer, nullable=False),

@@ -10,7 +10,6 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     Column,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -19,6 +18,8 @@ from sqlalchemy import (
     Table,
     Text,
 )
+
+from interlock.store.columns import moment, serial_id
 
 CHANGE_KINDS = ("deploy", "migration", "config", "flag")
 
@@ -35,8 +36,8 @@ metadata = MetaData(
 catalog_loads = Table(
     "catalog_loads",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("loaded_at", DateTime(timezone=True), nullable=False),
+    serial_id(),
+    moment("loaded_at"),
     Column("source_dir", Text, nullable=False),
     Column("node_count", Integer, nullable=False),
     Column("edge_count", Integer, nullable=False),
@@ -48,8 +49,8 @@ catalog_loads = Table(
 change_events = Table(
     "change_events",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    serial_id(),
+    moment("occurred_at"),
     Column("kind", String(16), nullable=False),
     Column("service", String(255), nullable=False),
     Column("environment", String(255), nullable=True),
@@ -71,14 +72,14 @@ ALERT_STATUSES = ("firing", "resolved")
 incidents = Table(
     "incidents",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    serial_id(),
     Column("state", String(16), nullable=False),
     Column("title", Text, nullable=False),
     Column("severity", String(32), nullable=False),
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("last_alert_at", DateTime(timezone=True), nullable=False),
-    Column("opened_at", DateTime(timezone=True), nullable=True),
-    Column("resolved_at", DateTime(timezone=True), nullable=True),
+    moment("started_at"),
+    moment("last_alert_at"),
+    moment("opened_at", nullable=True),
+    moment("resolved_at", nullable=True),
     Column("origin", String(255), nullable=True),
     Column("services", JSON, nullable=False),
     # service -> its latest alert's start (`services` keeps the first); null before 0006
@@ -96,7 +97,7 @@ incidents = Table(
 alerts = Table(
     "alerts",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    serial_id(),
     Column("fingerprint", String(128), nullable=False),
     Column("source", String(32), nullable=False),
     Column("name", String(255), nullable=False),
@@ -105,9 +106,9 @@ alerts = Table(
     Column("unmapped", String(255), nullable=True),
     Column("severity", String(32), nullable=False),
     Column("status", String(16), nullable=False),
-    Column("starts_at", DateTime(timezone=True), nullable=False),
-    Column("ends_at", DateTime(timezone=True), nullable=True),
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    moment("starts_at"),
+    moment("ends_at", nullable=True),
+    moment("received_at"),
     Column("summary", Text, nullable=False),
     Column("labels", JSON, nullable=False),
     Column("annotations", JSON, nullable=False),
@@ -127,9 +128,9 @@ alerts = Table(
 incident_transitions = Table(
     "incident_transitions",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    serial_id(),
     Column("incident_id", Integer, ForeignKey("incidents.id"), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    moment("at"),
     Column("from_state", String(16), nullable=True),
     Column("to_state", String(16), nullable=False),
     Column("actor", String(255), nullable=False),

@@ -6,7 +6,8 @@ database take turns through an advisory lock taken in the migration environment.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -36,6 +37,18 @@ def alembic_config(engine: Engine) -> Config:
 def upgrade_database(url: str, revision: str = "head") -> str | None:
     """Bring the database at `url` up to `revision`; returns the revision it is now at."""
     return _run(url, lambda config: command.upgrade(config, revision))
+
+
+@contextmanager
+def open_database(url: str) -> Iterator[Engine]:
+    """An engine on Interlock's database at `url`, its schema brought up to date first;
+    disposed when the block ends."""
+    upgrade_database(url)
+    engine = create_engine_for(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def downgrade_database(url: str, revision: str = "base") -> str | None:
