@@ -145,3 +145,26 @@ def test_bad_payloads_are_refused_naming_the_place(client: httpx.Client) -> None
     assert 422 == no_name.status_code
     assert "$[1].name: expected the alert's name, a non-empty string" == no_name.json()["detail"]
     assert [] == client.get("/api/incidents").json()
+
+
+def test_acknowledge_and_resolve_by_hand_record_who_and_why(client: httpx.Client) -> None:
+    """POST acknowledge, then resolve: the incident moves on and each step names its actor;
+    a step without an actor, or on an unknown incident, is refused with the place named."""
+    body = _alertmanager("firing", _am_alert("checkout", "h1"), _am_alert("web", "h2"))
+    (incident_id,) = {
+        r["incident_id"]
+        for r in client.post("/api/alerts/alertmanager", json=body).json()["alerts"]
+    }
+    path = f"/api/incidents/{incident_id}"
+    acked = client.post(f"{path}/acknowledge", json={"actor": "ana", "note": "looking"})
+    assert 200 == acked.status_code, acked.text
+    assert "acknowledged" == acked.json()["state"]
+    resolved = client.post(f"{path}/resolve", json={"actor": "ana", "note": "rolled back"})
+    assert 200 == resolved.status_code, resolved.text
+    assert "resolved" == resolved.json()["state"]
+    steps = [(t["to"], t["actor"]) for t in client.get(path).json()["transitions"]]
+    assert [("acknowledged", "ana"), ("resolved", "ana")] == steps[-2:]
+    refused = client.post(f"{path}/acknowledge", json={"note": "no actor"})
+    assert 422 == refused.status_code
+    assert "$.actor" in refused.text
+    assert client.post("/api/incidents/999/resolve", json={"actor": "ana"}).status_code >= 400
