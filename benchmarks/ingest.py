@@ -27,7 +27,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from interlock.ports import free_port, wait_for_port
 from interlock.telemetry import observed_edges, open_store
-from interlock.telemetry.otlp import decode_traces_protobuf
+from interlock.telemetry.intake.otlp import decode_traces_protobuf
 
 GOAL_SPANS_PER_S = 50_000
 SERVICES = ("gateway", "orders", "inventory", "payments")
@@ -416,7 +416,7 @@ def run_clickhouse(
     finally:
         collector.send_signal(signal.SIGINT)
         collector.wait(timeout=60)
-    from interlock.telemetry.clickhouse_store import ClickHouseSpanStore
+    from interlock.telemetry.stores.clickhouse import ClickHouseSpanStore
 
     store = ClickHouseSpanStore(url)
     try:

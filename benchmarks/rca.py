@@ -31,9 +31,7 @@ from rca_systems import Fault, S, Simulator, System, Telemetry, generated, shop
 from rich.console import Console
 from rich.table import Table
 
-from interlock.telemetry import SQLiteSpanStore, TelemetrySettings
-from interlock.telemetry.model import SpanKind
-from interlock.telemetry.rca_window import rca_window
+from interlock.telemetry import SpanKind, SQLiteSpanStore, TelemetrySettings, rca_window
 
 console = Console(highlight=False, width=160)
 PHASE_S = 240
@@ -211,7 +209,7 @@ def run(scenario: Scenario, index: int, system: System) -> Result:
 def _metric_store(data_dir: Path, baseline: Telemetry, window: Telemetry) -> object | None:
     """The resource metrics in a metric store, when this version of Interlock keeps metrics."""
     try:
-        from interlock.telemetry.metric_store import MetricStore, points_from_gauges
+        from interlock.telemetry.stores.metric_store import MetricStore, points_from_gauges
     except ImportError:
         return None
     if "metrics" not in inspect.signature(rca_window).parameters:

@@ -25,7 +25,7 @@ from rich.table import Table
 from interlock.demo import find_shop, shop_specs
 from interlock.ports import free_port
 from interlock.processes import ChildProcess, ProcessSet, ProcessSpec, stop_processes, wait_healthy
-from interlock.telemetry.rca import diagnose_window
+from interlock.telemetry import diagnose_window
 
 console = Console(highlight=False, width=150)
 

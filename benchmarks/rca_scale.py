@@ -26,9 +26,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from rca_systems import Fault, S, Simulator, Telemetry, generated
 
-from interlock.telemetry import SQLiteSpanStore, TelemetrySettings
-from interlock.telemetry.metric_store import MetricStore, points_from_gauges
-from interlock.telemetry.rca_window import rca_window
+from interlock.telemetry import MetricStore, SQLiteSpanStore, TelemetrySettings, rca_window
+from interlock.telemetry.stores.metric_store import points_from_gauges
 
 GOAL_S = 1.0
 WINDOW_S = 15 * 60

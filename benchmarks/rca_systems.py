@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from interlock.telemetry.model import LogRecord, Span, SpanKind, StatusCode
+from interlock.telemetry import LogRecord, Span, SpanKind, StatusCode
 
 MS = 1_000_000
 S = 1_000_000_000

@@ -19,8 +19,7 @@ import uvicorn
 
 from interlock.ports import free_port, wait_for_port
 from interlock.stubs import StubServer, load_services
-from interlock.telemetry import TelemetrySettings
-from interlock.telemetry.collector import create_collector_app
+from interlock.telemetry import TelemetrySettings, create_collector_app
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]

@@ -14,7 +14,7 @@ import uvicorn
 
 from interlock.ports import free_port, wait_for_port
 from interlock.telemetry import SpanStore, TelemetrySettings, create_collector_app
-from interlock.telemetry.collector import collector_store
+from interlock.telemetry.intake.collector import collector_store
 
 
 @pytest.fixture(autouse=True)

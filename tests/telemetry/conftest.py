@@ -13,7 +13,7 @@ import uvicorn
 
 from interlock.ports import free_port, wait_for_port
 from interlock.telemetry import SpanStore, TelemetrySettings
-from interlock.telemetry.collector import collector_store, create_collector_app
+from interlock.telemetry.intake.collector import collector_store, create_collector_app
 
 CONFORMANCE = Path(__file__).resolve().parents[1] / "conformance" / "otlp"
 

@@ -17,10 +17,10 @@ from typer.testing import CliRunner
 from interlock.cli.main import app
 from interlock.errors import UserInputError
 from interlock.telemetry import Span, SpanKind, SQLiteSpanStore, StatusCode, TelemetrySettings
-from interlock.telemetry.clickhouse_connection import connect, parse_location
-from interlock.telemetry.clickhouse_init import init_store
-from interlock.telemetry.clickhouse_schema import SchemaOptions, schema_statements
-from interlock.telemetry.clickhouse_store import ClickHouseSpanStore
+from interlock.telemetry.stores.clickhouse import ClickHouseSpanStore
+from interlock.telemetry.stores.clickhouse_connection import connect, parse_location
+from interlock.telemetry.stores.clickhouse_init import init_store
+from interlock.telemetry.stores.clickhouse_schema import SchemaOptions, schema_statements
 
 FIXTURES = Path(__file__).parent / "fixtures" / "clickhouse_exporter"
 EXPORTER_TABLES = {

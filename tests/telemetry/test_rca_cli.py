@@ -15,7 +15,7 @@ from typer.testing import CliRunner, Result
 from interlock.cli.main import app
 from interlock.errors import UserInputError
 from interlock.telemetry import Span, SpanKind, SQLiteSpanStore, StatusCode, TelemetrySettings
-from interlock.telemetry.rca import format_time
+from interlock.telemetry.rca.diagnose import format_time
 
 _MS = 1_000_000
 _S = 1_000_000_000

@@ -13,7 +13,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 
-from interlock.telemetry.rca_window import rca_window
+from interlock.telemetry.rca.window import rca_window
 
 pytestmark = pytest.mark.server
 

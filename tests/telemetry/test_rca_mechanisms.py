@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from interlock.telemetry import LogRecord, MetricPoint, MetricStore, Span, SpanKind
-from interlock.telemetry.rca_metrics import metric_evidence
-from interlock.telemetry.rca_window import diagnose
+from interlock.telemetry.rca.metrics import metric_evidence
+from interlock.telemetry.rca.window import diagnose
 
 _MS = 1_000_000
 _S = 1_000_000_000

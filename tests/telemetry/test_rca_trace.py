@@ -6,7 +6,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from interlock.telemetry import Span, SpanKind, StatusCode
-from interlock.telemetry.rca_trace import Baseline, TraceTree, rca_trace, root_causes
+from interlock.telemetry.rca.trace import Baseline, TraceTree, rca_trace, root_causes
 
 _MS = 1_000_000
 _BASE = 1_790_000_000 * 1_000_000_000  # pure functions: any time will do

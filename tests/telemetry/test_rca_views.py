@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from interlock.telemetry import WindowDiagnosis, no_baseline_advice, suspect_rows
-from interlock.telemetry.rca_evidence import Evidence
-from interlock.telemetry.rca_rank import rank
+from interlock.telemetry.rca.evidence import Evidence
+from interlock.telemetry.rca.rank import rank
 
 START, END = 1_796_000_000_000_000_000, 1_796_000_900_000_000_000
 SHARED = ("a" * 32, "b" * 32, "c" * 32)

@@ -13,7 +13,7 @@ import pytest
 
 from interlock.telemetry import SpanKind, SQLiteSpanStore, StatusCode, TelemetrySettings
 from interlock.telemetry.model import Span
-from interlock.telemetry.rca_window import rca_window
+from interlock.telemetry.rca.window import rca_window
 
 _MS = 1_000_000
 _S = 1_000_000_000

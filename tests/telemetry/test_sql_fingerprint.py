@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from interlock.telemetry.sql_fingerprint import fingerprint_sql
+from interlock.telemetry.intake.sql_fingerprint import fingerprint_sql
 
 
 def test_literals_spacing_and_in_lists_do_not_split_a_fingerprint() -> None:

@@ -27,9 +27,9 @@ from interlock.telemetry import (
     quantile_ms,
     query_fingerprints,
 )
-from interlock.telemetry.clickhouse_init import init_store
-from interlock.telemetry.clickhouse_store import ClickHouseSpanStore
-from interlock.telemetry.postgres_store import PostgresSpanStore
+from interlock.telemetry.stores.clickhouse import ClickHouseSpanStore
+from interlock.telemetry.stores.clickhouse_init import init_store
+from interlock.telemetry.stores.postgres import PostgresSpanStore
 
 T0 = (time.time_ns() // 60_000_000_000 - 10) * 60_000_000_000  # ten minutes ago, on a minute
 MS = 1_000_000
@@ -171,7 +171,7 @@ def test_traces_whose_ids_share_the_indexed_prefix_are_read_back_apart(store: An
 def test_sqlite_trace_lookup_uses_the_index(tmp_path: Path) -> None:
     import sqlite3
 
-    from interlock.telemetry.sqlite_store import BY_TRACE, trace_args
+    from interlock.telemetry.stores.sqlite import BY_TRACE, trace_args
 
     SQLiteSpanStore(tmp_path / "spans.db", TelemetrySettings(data_dir=tmp_path)).close()
     with sqlite3.connect(tmp_path / "spans.db") as db:
@@ -431,7 +431,7 @@ def test_retention_keeps_rows_stored_before_arrivals_were_recorded(
             for table in ("spans", "logs"):
                 conn.execute(f"ALTER TABLE interlock_telemetry.{table} DROP COLUMN received_ns")
     elif isinstance(store, ClickHouseSpanStore):
-        from interlock.telemetry.clickhouse_connection import connect
+        from interlock.telemetry.stores.clickhouse_connection import connect
 
         conn = connect(store.location)  # as a table the exporter made itself would be
         for table in ("otel_traces", "otel_logs"):

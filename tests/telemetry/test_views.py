@@ -27,10 +27,10 @@ from interlock.telemetry import (
     service_red,
     waterfall,
 )
-from interlock.telemetry.charts import line_chart_svg, scatter_svg
 from interlock.telemetry.drift import DriftReport, EdgeState
-from interlock.telemetry.live_map import map_graph, widen_gaps
-from interlock.telemetry.trace_views import nice_step, time_ticks
+from interlock.telemetry.views.charts import line_chart_svg, scatter_svg
+from interlock.telemetry.views.live_map import map_graph, widen_gaps
+from interlock.telemetry.views.traces import nice_step, time_ticks
 
 MS = 1_000_000
 T0 = 1_790_000_000 * 1_000_000_000

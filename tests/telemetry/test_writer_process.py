@@ -15,9 +15,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from interlock.errors import UserInputError
 from interlock.telemetry import TelemetrySettings
-from interlock.telemetry.aggregates import span_keys
-from interlock.telemetry.otlp import decode_trace_rows_protobuf, decode_traces_protobuf
-from interlock.telemetry.row_codec import span_rows
+from interlock.telemetry.intake.aggregates import span_keys
+from interlock.telemetry.intake.otlp import decode_trace_rows_protobuf, decode_traces_protobuf
+from interlock.telemetry.stores.row_codec import span_rows
 
 pytestmark = pytest.mark.server
 

@@ -99,7 +99,7 @@ def collector_command(
     Exit codes: 0 stopped cleanly, 2 usage error (for example a bad flag or variable, or a port in use).
     """
     from interlock.telemetry import TelemetrySettings, run_collector
-    from interlock.telemetry.collector import check_workers
+    from interlock.telemetry.intake.collector import check_workers
 
     settings = replace(
         TelemetrySettings(data_dir=data_dir).with_environment(), database_url=database_url

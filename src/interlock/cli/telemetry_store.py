@@ -49,7 +49,7 @@ def init_store_command(
     """
     from interlock.settings import load_settings
     from interlock.telemetry import TelemetrySettings
-    from interlock.telemetry.clickhouse_init import init_store
+    from interlock.telemetry.stores.clickhouse_init import init_store
 
     url = load_settings(span_store=span_store).span_store
     if not url:

@@ -5,15 +5,13 @@ Other packages use only the names below (`query_fingerprints` feeds the migratio
 
 from __future__ import annotations
 
-from interlock.telemetry.aggregates import LATENCY_BUCKETS_MS, quantile_ms
-from interlock.telemetry.collector import create_collector_app, run_collector
 from interlock.telemetry.drift import DriftReport, EdgeState, check_observed, compare_topology
-from interlock.telemetry.intake import create_intake, mount_telemetry, open_span_store
-from interlock.telemetry.log_templates import TemplateMiner, message_of
-from interlock.telemetry.log_views import ServiceLogs
-from interlock.telemetry.metric_store import MetricPoint, MetricStore
+from interlock.telemetry.intake.aggregates import LATENCY_BUCKETS_MS, quantile_ms
+from interlock.telemetry.intake.collector import create_collector_app, run_collector
+from interlock.telemetry.intake.otlp import PayloadError
+from interlock.telemetry.intake.routes import create_intake, mount_telemetry, open_span_store
+from interlock.telemetry.intake.sql_fingerprint import fingerprint_sql
 from interlock.telemetry.model import LogRecord, Span, SpanEvent, SpanKind, StatusCode
-from interlock.telemetry.otlp import PayloadError
 from interlock.telemetry.queries import (
     ObservedEdge,
     TraceView,
@@ -24,7 +22,7 @@ from interlock.telemetry.queries import (
     show_trace,
     since_unix_nano,
 )
-from interlock.telemetry.rca import (
+from interlock.telemetry.rca.diagnose import (
     Baseline,
     ServiceSuspect,
     Suspect,
@@ -37,19 +35,9 @@ from interlock.telemetry.rca import (
     rca_trace,
     rca_window,
 )
-from interlock.telemetry.rca_views import (
-    OPERATION_HELP,
-    SCORE_HELP,
-    SuspectRow,
-    no_baseline_advice,
-    rca_view_json,
-    suspect_rows,
-)
-from interlock.telemetry.red_views import WINDOWS, ServiceRed, service_red
+from interlock.telemetry.rca.log_templates import TemplateMiner, message_of
 from interlock.telemetry.settings import TelemetrySettings
-from interlock.telemetry.sql_fingerprint import fingerprint_sql
-from interlock.telemetry.sqlite_store import SQLiteSpanStore
-from interlock.telemetry.store import (
+from interlock.telemetry.stores.interface import (
     AttributeFilter,
     EdgeStats,
     OperationStats,
@@ -59,14 +47,10 @@ from interlock.telemetry.store import (
     TraceQuery,
     TraceSummary,
 )
-from interlock.telemetry.trace_views import (
-    SearchForm,
-    Waterfall,
-    WaterfallRow,
-    format_ms,
-    waterfall,
-)
-from interlock.telemetry.views import (
+from interlock.telemetry.stores.metric_store import MetricPoint, MetricStore
+from interlock.telemetry.stores.sqlite import SQLiteSpanStore
+from interlock.telemetry.views.logs import ServiceLogs
+from interlock.telemetry.views.pages import (
     LiveMap,
     RedView,
     TraceNotFound,
@@ -77,6 +61,22 @@ from interlock.telemetry.views import (
     trace_search,
     trace_waterfall,
     window_rca,
+)
+from interlock.telemetry.views.rca import (
+    OPERATION_HELP,
+    SCORE_HELP,
+    SuspectRow,
+    no_baseline_advice,
+    rca_view_json,
+    suspect_rows,
+)
+from interlock.telemetry.views.red import WINDOWS, ServiceRed, service_red
+from interlock.telemetry.views.traces import (
+    SearchForm,
+    Waterfall,
+    WaterfallRow,
+    format_ms,
+    waterfall,
 )
 
 

@@ -26,7 +26,7 @@ from interlock.telemetry.queries import (
     open_store,
     parse_duration_s,
 )
-from interlock.telemetry.store import SpanStore
+from interlock.telemetry.stores.interface import SpanStore
 
 UNDECLARED = "observed-call-not-declared"
 UNSEEN = "declared-call-not-observed"

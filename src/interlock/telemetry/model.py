@@ -1,6 +1,6 @@
 """The telemetry data Interlock keeps: spans and log records as plain dataclasses.
 
-Decoded from OTLP (protobuf or JSON) by `otlp.py`, written by a `SpanStore`, read back by queries.
+Decoded from OTLP (protobuf or JSON) by `intake/otlp.py`, written by a `SpanStore`, read back by queries.
 """
 
 from __future__ import annotations

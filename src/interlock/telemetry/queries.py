@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from interlock.errors import UserInputError
-from interlock.telemetry.aggregates import quantile_ms
+from interlock.telemetry.intake.aggregates import quantile_ms
 from interlock.telemetry.model import LogRecord, Span
 from interlock.telemetry.settings import TelemetrySettings
-from interlock.telemetry.store import SpanStore, TraceQuery, TraceSummary
+from interlock.telemetry.stores.interface import SpanStore, TraceQuery, TraceSummary
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
 _UNIT_S = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -47,7 +47,7 @@ def open_store(data_dir: Path, database_url: str = "") -> Iterator[SpanStore]:
             f"{settings.spans_path}: no span store here; run `interlock collector` "
             "(or `interlock server`) with this --data-dir first"
         )
-    from interlock.telemetry.intake import open_span_store
+    from interlock.telemetry.intake.routes import open_span_store
 
     store = open_span_store(settings)
     try:
