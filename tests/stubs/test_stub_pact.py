@@ -150,6 +150,7 @@ def test_pact_stub_explains_a_request_that_matches_nothing(orders: str) -> None:
 def test_stub_host_is_a_plain_asgi_app(stub_files: Callable[[str, object], str]) -> None:
     """Embedded in-process (httpx's ASGI transport), without any server."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     from interlock.stubs import StubHost, load_services
 
@@ -160,7 +161,10 @@ def test_stub_host_is_a_plain_asgi_app(stub_files: Callable[[str, object], str])
         async with httpx.AsyncClient(transport=transport, base_url="http://orders") as client:
             return await client.get("/orders", params={"customer": "7"})
 
-    assert [{"id": 1}] == asyncio.run(call()).json()
+    # its own thread, so its own event loop: an embedding program may already run one here
+    with ThreadPoolExecutor(1) as thread:
+        answer = thread.submit(lambda: asyncio.run(call())).result()
+    assert [{"id": 1}] == answer.json()
 
 
 def test_public_surface_is_pinned() -> None:

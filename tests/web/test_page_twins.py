@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -14,6 +15,7 @@ import pytest
 from fastapi import FastAPI
 
 from interlock.envs import EnvironmentState, PieceState
+from interlock.perf import LatencyHistogram, OperationResult, PerfRun, perf_database, save_run
 from interlock.settings import Settings
 
 SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
@@ -87,7 +89,37 @@ def _record_sample_data(client: httpx.Client, app: FastAPI, settings: Settings) 
         variables={"PAYMENTS_URL": "http://127.0.0.1:9"},
     )
     (state_dir / "state.json").write_text(json.dumps(state.to_json()))
+    # a chaos experiment's journal, in Chaos Toolkit's format, as `interlock chaos run` keeps it
+    journals = settings.data_dir / "chaos" / "journals"
+    journals.mkdir(parents=True)
+    # named like the sample service: one `{name}` sample serves every route
+    (journals / "orders.json").write_text(
+        json.dumps(
+            {
+                "chaoslib-version": "1.44.0",
+                "experiment": {"title": "orders stays up when payments is slow"},
+                "start": "2026-12-08T00:00:00",
+                "end": "2026-12-08T00:00:05",
+                "duration": 5.0,
+                "status": "completed",
+                "deviated": False,
+                "steady_states": {"before": None, "after": None, "during": []},
+                "run": [],
+                "rollbacks": [],
+            }
+        )
+    )
+    histogram = LatencyHistogram.of([5.0, 7.5, 9.0, 12.0])
+    operation = OperationResult("POST /orders", 4, 0, histogram, histogram, {"201": 4})
+    started = datetime(2026, 12, 1, tzinfo=UTC)
+    timeline = [{"t": 0, "requests": 4, "errors": 0, "p50_ms": 8.0, "p95_ms": 12.0, "max_ms": 12.0}]
+    run = PerfRun(
+        "orders", "base", "http://x", started, 1.0, 4.0, {operation.name: operation}, timeline, {}
+    )
+    with perf_database(settings.database_url) as engine:
+        run_id = save_run(engine, run)
     return {
+        "run_id": str(run_id),
         "name": "orders",
         "consumer": "gateway",
         "provider": "orders",
