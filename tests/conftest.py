@@ -6,6 +6,8 @@ is turned into a failure, so a CI machine that lacks a piece cannot pass by sile
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -19,8 +21,30 @@ from interlock.envs import PostgresInstance, start_postgres
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts"
+_EXIT_STATUS = pytest.StashKey[int]()
 MUST_RUN = ("postgres", "browser", "server")
 CHROMIUM = Path("/usr/bin/chromium")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config.stash[_EXIT_STATUS] = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """End the test process with pytest's own status once everything is reported.
+
+    After a whole run (with chdb's in-process ClickHouse engine, Chromium's driver,
+    psycopg and gevent loaded in one interpreter) CPython's teardown crashed with SIGSEGV
+    in a C extension after the summary was printed, turning a green run into exit 139.
+    Nothing is left to do at that point, so the interpreter's teardown is skipped.
+    """
+    status = config.stash.get(_EXIT_STATUS, None)
+    if status is None:
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 @pytest.hookimpl(hookwrapper=True)
