@@ -8,7 +8,6 @@ which names its pid. `--stop` sends it SIGTERM, and it stops everything it start
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -17,10 +16,11 @@ from pathlib import Path
 from interlock.demo.shop import STATE_FILE, DemoRun, Endpoint
 from interlock.errors import UserInputError
 from interlock.processes import (
-    LOG_TAIL_LINES,
+    ProcessSpec,
     ProcessStartError,
     live_group_members,
     process_start_time,
+    start_process,
     stop_process_groups,
 )
 
@@ -40,29 +40,26 @@ def start_detached(args: Sequence[str], data_dir: Path, timeout: float) -> DemoR
             f"a demo already runs from {data_dir} (pid {running['pid']}); "
             f"stop it with `interlock demo --stop --data-dir {data_dir}`"
         )
-    state_file = data_dir / STATE_FILE
-    state_file.unlink(missing_ok=True)
-    log_path = data_dir / "logs" / DETACHED_LOG
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("wb") as log:  # one run per log: an error shows this run's lines only
-        popen = subprocess.Popen(
-            [sys.executable, "-m", "interlock", "demo", "--data-dir", str(data_dir), *args],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+    (data_dir / STATE_FILE).unlink(missing_ok=True)
+    child = start_process(
+        ProcessSpec(
+            name="the detached demo",
+            argv=[sys.executable, "-m", "interlock", "demo", "--data-dir", str(data_dir), *args],
+            log_path=data_dir / "logs" / DETACHED_LOG,
         )
+    )
     deadline = time.monotonic() + timeout
     while True:
         state = read_state(data_dir)
-        if state is not None and state.get("pid") == popen.pid:
-            return run_from_state(state, state_file, data_dir)
-        code = popen.poll()
-        if code is not None:
-            raise ProcessStartError(_failure(f"exited with code {code}", log_path))
+        if state is not None and state.get("pid") == child.pid:
+            return run_from_state(state, data_dir / STATE_FILE, data_dir)
+        if not child.running:
+            raise ProcessStartError(
+                child.describe_failure(f"exited with code {child.popen.returncode}")
+            )
         if time.monotonic() > deadline:
-            stop_process_groups([popen.pid], grace=30.0)
-            raise ProcessStartError(_failure(f"did not answer within {timeout:g} s", log_path))
+            stop_process_groups([child.pid], grace=30.0)
+            raise ProcessStartError(child.describe_failure(f"did not answer within {timeout:g} s"))
         time.sleep(0.1)
 
 
@@ -107,12 +104,3 @@ def _alive(state: dict[str, object]) -> bool:
         return False
     started = state.get("started")
     return started is None or started == process_start_time(pid)
-
-
-def _failure(what: str, log_path: Path) -> str:
-    try:
-        tail = log_path.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:]
-    except OSError:
-        tail = []
-    shown = "\n".join(f"    {line}" for line in tail) if tail else "    (no output)"
-    return f"the detached demo {what}; last lines of {log_path}:\n{shown}"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import interlock
 from interlock.errors import UserInputError
-from interlock.ports import free_port
+from interlock.ports import check_can_listen, free_port
 from interlock.processes import ProcessSet, ProcessSpec, process_start_time, wait_healthy
 
 # Dependencies first, so each service starts after what it calls.
@@ -211,15 +210,9 @@ def shop_ports(first: int | None) -> dict[str, int]:
     for name, port in ports.items():
         if not 0 < port < 65536:
             raise UserInputError(f"--shop-ports: {name} would get port {port}, outside 1-65535")
-        with socket.socket() as sock:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError as error:
-                raise UserInputError(
-                    f"--shop-ports: port {port} for {name} is taken ({error.strerror}); "
-                    "give another first port or `--shop-ports auto`"
-                ) from error
+        check_can_listen(
+            "127.0.0.1", port, f"{name}'s port: give --shop-ports another first port or `auto`"
+        )
     return ports
 
 
